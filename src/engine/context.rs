@@ -1,0 +1,274 @@
+//! What a running task can see and do: post messages, check whether it should stop, sleep so that a
+//! cancellation wakes it, and report progress. `JobControl` is the state a task shares with whoever
+//! may cancel it.
+
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::Thread;
+use std::time::{Duration, Instant};
+
+use super::error::{CancelReason, TaskError};
+use super::job::JobSink;
+use super::value::Value;
+
+/// How many posted messages of one task may wait for JS to deliver them. A task that posts faster than
+/// JS drains blocks in `post` until JS catches up (or the task is cancelled): memory stays bounded and
+/// no message is lost.
+pub const MESSAGE_BACKLOG: usize = 1024;
+
+const QUEUED: u8 = 0;
+const RUNNING: u8 = 1;
+const WITHDRAWN: u8 = 2;
+
+/// The state of one job that its task, its worker thread and its canceller share.
+#[derive(Debug)]
+pub struct JobControl {
+    /// 0 while nobody asked to stop; else `1 + CancelReason as u8`. The first reason wins.
+    cancel: AtomicU8,
+    /// `QUEUED` → `RUNNING` (a worker took it) or `QUEUED` → `WITHDRAWN` (cancelled before it ran).
+    /// Exactly one of the two transitions happens, so exactly one side reports the outcome.
+    state: AtomicU8,
+    /// Messages posted and not yet delivered to JS (see `MESSAGE_BACKLOG`).
+    backlog: AtomicUsize,
+    /// The thread running the task, so that a cancellation or a delivered message can wake it.
+    runner: Mutex<Option<Thread>>,
+}
+
+impl Default for JobControl {
+    fn default() -> Self {
+        JobControl {
+            cancel: AtomicU8::new(0),
+            state: AtomicU8::new(QUEUED),
+            backlog: AtomicUsize::new(0),
+            runner: Mutex::new(None),
+        }
+    }
+}
+
+impl JobControl {
+    pub fn new() -> Arc<JobControl> {
+        Arc::new(JobControl::default())
+    }
+
+    /// Asks the task to stop. Returns false if a reason was already set (the first one wins).
+    /// Wakes the task if it sleeps or waits for its messages to drain.
+    pub fn cancel(&self, reason: CancelReason) -> bool {
+        let set = self
+            .cancel
+            .compare_exchange(0, 1 + reason as u8, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok();
+        if set {
+            self.wake();
+        }
+        set
+    }
+
+    /// Why the task was asked to stop, if it was.
+    pub fn cancel_reason(&self) -> Option<CancelReason> {
+        match self.cancel.load(Ordering::Acquire) {
+            0 => None,
+            1 => Some(CancelReason::Aborted),
+            2 => Some(CancelReason::TimedOut),
+            3 => Some(CancelReason::Destroyed),
+            _ => Some(CancelReason::Orphaned),
+        }
+    }
+
+    /// Takes a queued job out of the running: true if it had not started (the caller now owns its
+    /// outcome), false if a worker already took it.
+    pub fn withdraw(&self) -> bool {
+        self.state
+            .compare_exchange(QUEUED, WITHDRAWN, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+    }
+
+    /// Whether the job was withdrawn before any worker took it.
+    pub fn is_withdrawn(&self) -> bool {
+        self.state.load(Ordering::Acquire) == WITHDRAWN
+    }
+
+    /// Called by the worker that dequeued the job: true if it may run it.
+    pub(crate) fn start(&self) -> bool {
+        let started = self
+            .state
+            .compare_exchange(QUEUED, RUNNING, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok();
+        if started {
+            *self.runner.lock().unwrap_or_else(|e| e.into_inner()) = Some(std::thread::current());
+        }
+        started
+    }
+
+    /// Called when JS has delivered one of this job's messages: frees a place in its backlog and wakes
+    /// the task if it was waiting for one.
+    pub fn message_delivered(&self) {
+        if self.backlog.fetch_sub(1, Ordering::AcqRel) == MESSAGE_BACKLOG {
+            self.wake();
+        }
+    }
+
+    fn wake(&self) {
+        if let Some(t) = self.runner.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
+            t.unpark();
+        }
+    }
+}
+
+/// Handed to a running task: its window onto the pool.
+pub struct TaskContext<'a> {
+    control: &'a JobControl,
+    sink: &'a dyn JobSink,
+    ticket: u64,
+    wants_messages: bool,
+    deadline: Option<Instant>,
+}
+
+impl<'a> TaskContext<'a> {
+    pub(crate) fn new(
+        control: &'a JobControl,
+        sink: &'a dyn JobSink,
+        ticket: u64,
+        wants_messages: bool,
+        deadline: Option<Instant>,
+    ) -> TaskContext<'a> {
+        TaskContext { control, sink, ticket, wants_messages, deadline }
+    }
+
+    /// Whether anyone listens to this task's messages. A task may skip building messages when not.
+    pub fn wants_messages(&self) -> bool {
+        self.wants_messages
+    }
+
+    /// Posts a message to the task's listeners (`'message'` on its handle and on the pool). If
+    /// `MESSAGE_BACKLOG` messages are still undelivered, waits until JS delivers one or the task is
+    /// cancelled (then the message is dropped: nobody will read it).
+    pub fn post(&self, message: Value) {
+        if !self.wants_messages {
+            return;
+        }
+        while self.control.backlog.load(Ordering::Acquire) >= MESSAGE_BACKLOG {
+            if self.is_cancelled() {
+                return;
+            }
+            std::thread::park_timeout(self.park_limit(Duration::from_millis(50)));
+        }
+        self.control.backlog.fetch_add(1, Ordering::AcqRel);
+        self.sink.message(self.ticket, message);
+    }
+
+    /// True once the task should stop: cancelled, timed out, its pool destroyed or its caller gone.
+    /// Cheap (an atomic load, and a clock read when a timeout is set): call it every millisecond or so.
+    pub fn is_cancelled(&self) -> bool {
+        if self.control.cancel_reason().is_some() {
+            return true;
+        }
+        match self.deadline {
+            Some(d) if Instant::now() >= d => {
+                self.control.cancel(CancelReason::TimedOut);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// `Err(Cancelled)` once the task should stop, for use with `?`.
+    pub fn check(&self) -> Result<(), TaskError> {
+        if self.is_cancelled() {
+            Err(TaskError::Cancelled(self.control.cancel_reason().unwrap_or(CancelReason::Aborted)))
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Sleeps for `duration`, waking at once if the task is cancelled.
+    pub fn sleep(&self, duration: Duration) -> Result<(), TaskError> {
+        let end = Instant::now() + duration;
+        loop {
+            self.check()?;
+            let now = Instant::now();
+            if now >= end {
+                return Ok(());
+            }
+            std::thread::park_timeout(self.park_limit(end - now));
+        }
+    }
+
+    /// Reports progress as `{ progress }` messages, a fraction from 0 to 1, at every whole percent of
+    /// `total` units of work (when there are at least 100 units; fewer report nothing).
+    pub fn progress(&self, total: u64) -> Progress<'_, 'a> {
+        let next = if self.wants_messages && total >= 100 { whole_percent(total, 1) } else { u64::MAX };
+        Progress { ctx: self, total, percent: 0, next }
+    }
+
+    /// The longest a wait may park: never past the deadline, so a timeout is noticed on time.
+    fn park_limit(&self, wanted: Duration) -> Duration {
+        match self.deadline {
+            Some(d) => wanted.min(d.saturating_duration_since(Instant::now())),
+            None => wanted,
+        }
+    }
+}
+
+/// Posts `{ progress }` at each whole percent; see `TaskContext::progress`.
+pub struct Progress<'c, 'a> {
+    ctx: &'c TaskContext<'a>,
+    total: u64,
+    percent: u32,
+    /// The amount of work done at which the next whole percent is reached; `u64::MAX` when done.
+    next: u64,
+}
+
+impl Progress<'_, '_> {
+    /// Records that `done` units of the total are finished, posting every whole percent passed.
+    pub fn update(&mut self, done: u64) {
+        while self.percent < 100 && done >= self.next {
+            self.percent += 1;
+            let fraction = self.percent as f64 / 100.0;
+            self.ctx.post(Value::object([("progress", Value::Number(fraction))]));
+            self.next = if self.percent == 100 { u64::MAX } else { whole_percent(self.total, self.percent + 1) };
+        }
+    }
+
+    /// The amount of work done at which the next message is due (`u64::MAX` when none is).
+    /// Tasks use it to size their chunks of work.
+    pub fn next_due(&self) -> u64 {
+        self.next
+    }
+}
+
+/// The smallest amount of work done at which `percent`% of `total` is reached: ceil(total * p / 100).
+fn whole_percent(total: u64, percent: u32) -> u64 {
+    let exact = total as u128 * percent as u128;
+    exact.div_ceil(100) as u64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn whole_percent_rounds_up_to_the_first_unit_at_or_past_it() {
+        assert_eq!(whole_percent(100, 1), 1);
+        assert_eq!(whole_percent(150, 1), 2);
+        assert_eq!(whole_percent(150, 100), 150);
+        assert_eq!(whole_percent(u64::MAX, 100), u64::MAX);
+    }
+
+    #[test]
+    fn first_cancel_reason_wins() {
+        let c = JobControl::default();
+        assert!(c.cancel(CancelReason::TimedOut));
+        assert!(!c.cancel(CancelReason::Aborted));
+        assert_eq!(c.cancel_reason(), Some(CancelReason::TimedOut));
+    }
+
+    #[test]
+    fn withdraw_and_start_exclude_each_other() {
+        let c = JobControl::default();
+        assert!(c.withdraw());
+        assert!(!c.start());
+        let d = JobControl::default();
+        assert!(d.start());
+        assert!(!d.withdraw());
+    }
+}

@@ -1,0 +1,62 @@
+//! What a unit of work is: the prepared task (`Work`), how it is run (`JobOptions`), who can cancel it
+//! (`JobControl`) and where its messages and outcome go (`JobSink`).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::context::{JobControl, TaskContext};
+use super::error::TaskError;
+use super::value::Value;
+
+/// A task with its arguments already validated, ready to run on a pool thread.
+pub type Work = Box<dyn FnOnce(&TaskContext) -> Result<Value, TaskError> + Send>;
+
+/// Where a job's messages and its one outcome go. The binding implements it once per JS environment;
+/// tests implement it with a channel. Called from pool threads.
+pub trait JobSink: Send + Sync {
+    /// False once nobody can receive the outcome any more (a terminated Worker): queued jobs of a dead
+    /// sink are skipped, not run.
+    fn is_alive(&self) -> bool {
+        true
+    }
+
+    /// A message the task posted. Only called for jobs submitted with `wants_messages`.
+    fn message(&self, ticket: u64, message: Value);
+
+    /// The job's outcome. Called exactly once per job that was submitted, unless the sink is dead.
+    fn complete(&self, ticket: u64, outcome: Result<Value, TaskError>);
+}
+
+/// How to run a job.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct JobOptions {
+    /// Higher runs first; equal priorities run in submission order.
+    pub priority: i32,
+    /// Stop the task this long after it starts running (not after it was queued).
+    pub timeout: Option<Duration>,
+    /// Deliver the task's messages to the sink. Without it, `TaskContext::post` drops them at once.
+    pub wants_messages: bool,
+}
+
+/// A unit of work for the pool.
+pub struct Job {
+    pub(crate) ticket: u64,
+    pub(crate) work: Work,
+    pub(crate) control: Arc<JobControl>,
+    pub(crate) sink: Arc<dyn JobSink>,
+    pub(crate) options: JobOptions,
+    pub(crate) queued_at: Instant,
+}
+
+impl Job {
+    /// A job whose outcome goes to `sink`, tagged with `ticket` (opaque to the engine).
+    pub fn new(
+        work: Work,
+        sink: Arc<dyn JobSink>,
+        ticket: u64,
+        control: Arc<JobControl>,
+        options: JobOptions,
+    ) -> Job {
+        Job { ticket, work, control, sink, options, queued_at: Instant::now() }
+    }
+}

@@ -1,0 +1,14 @@
+//! The engine: a pool of native threads that runs prepared jobs and reports their messages and
+//! outcomes to a `JobSink`. Plain Rust: nothing here knows about Node.
+
+pub mod context;
+pub mod error;
+pub mod job;
+pub mod pool;
+mod queue;
+pub mod schema;
+pub mod stats;
+mod unwind;
+pub mod value;
+
+pub use unwind::LOG_PANICS_VAR;
