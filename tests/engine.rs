@@ -1,0 +1,652 @@
+//! The engine without Node: a `ThreadPool` driven by jobs whose messages and outcomes come back over
+//! channels. Every wait is on a channel or a gate, never a sleep.
+
+mod common;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::*;
+use native_pool::{
+    CancelReason, JobControl, JobOptions, JobSink, NoObserver, PoolConfig, TaskContext, TaskError, ThreadPool,
+    Value, MESSAGE_BACKLOG,
+};
+
+fn fixed(threads: usize) -> ThreadPool {
+    ThreadPool::new(PoolConfig::fixed(threads), Arc::new(NoObserver))
+}
+
+#[test]
+fn jobs_resolve_with_their_values() {
+    let pool = fixed(2);
+    let (sink, rx) = ChannelSink::new();
+    for t in 0..100 {
+        submit(&pool, &sink, t, value_job(t as f64 * 2.0));
+    }
+    let mut done = collect_done(&rx, 100);
+    done.sort_by_key(|(t, _)| *t);
+    for (t, outcome) in done {
+        assert_eq!(outcome, Ok(Value::Number(t as f64 * 2.0)));
+    }
+    assert!(rx.try_recv().is_err(), "each job reports exactly one outcome");
+}
+
+#[test]
+fn panic_is_reported_and_thread_keeps_serving() {
+    let pool = fixed(1);
+    let (sink, rx) = ChannelSink::new();
+    submit(&pool, &sink, 1, Box::new(|_: &TaskContext| panic!("boom {}", 7)));
+    assert_eq!(next_done(&rx), (1, Err(TaskError::Panicked { message: "boom 7".into() })));
+    // The only thread survived the panic and serves the next job.
+    submit(&pool, &sink, 2, value_job(42.0));
+    assert_eq!(next_done(&rx), (2, Ok(Value::Number(42.0))));
+    // A panic with a non-string payload is reported too.
+    submit(&pool, &sink, 3, Box::new(|_: &TaskContext| std::panic::panic_any(17u32)));
+    let (t, outcome) = next_done(&rx);
+    assert_eq!(t, 3);
+    assert!(matches!(outcome, Err(TaskError::Panicked { .. })), "{outcome:?}");
+    submit(&pool, &sink, 4, value_job(4.0));
+    assert_eq!(next_done(&rx), (4, Ok(Value::Number(4.0))));
+    assert_eq!(pool.stats().threads, 1);
+    assert_eq!(pool.stats().failed, 2);
+}
+
+#[test]
+fn workers_stop_on_close_and_join() {
+    let (observer, events) = ChannelObserver::new();
+    let pool = ThreadPool::new(PoolConfig::fixed(3), observer);
+    let mut started: Vec<u32> = (0..3)
+        .map(|_| match events.recv_timeout(PATIENCE).unwrap() {
+            ThreadEvent::Started(id) => id,
+            other => panic!("expected a start, got {other:?}"),
+        })
+        .collect();
+    started.sort_unstable();
+    started.dedup();
+    assert_eq!(started.len(), 3, "three distinct threads started");
+    assert!(!pool.is_closed());
+    pool.close();
+    assert!(pool.is_closed());
+    pool.join();
+    // join() returned: every thread has already reported its stop.
+    let mut stopped: Vec<(u32, i32)> = events
+        .try_iter()
+        .map(|e| match e {
+            ThreadEvent::Stopped(id, code) => (id, code),
+            other => panic!("unexpected {other:?}"),
+        })
+        .collect();
+    stopped.sort_unstable();
+    assert_eq!(stopped, started.iter().map(|&id| (id, 0)).collect::<Vec<_>>());
+    assert_eq!(pool.stats().threads, 0);
+
+    // A closed pool refuses work and hands the job back.
+    let (sink, _rx) = ChannelSink::new();
+    let sink: Arc<dyn JobSink> = sink;
+    let refused = pool.submit(native_pool::Job::new(value_job(1.0), sink, 9, JobControl::new(), JobOptions::default()));
+    match refused {
+        Err(e) => assert_eq!(e.error, TaskError::PoolClosed),
+        Ok(()) => panic!("a closed pool accepted a job"),
+    }
+}
+
+#[test]
+fn queued_jobs_run_before_close_completes() {
+    let pool = fixed(1);
+    let (sink, rx) = ChannelSink::new();
+    let gate = Gate::new();
+    submit(&pool, &sink, 0, gate.job());
+    gate.wait_started();
+    for t in 1..=10 {
+        submit(&pool, &sink, t, value_job(t as f64));
+    }
+    pool.close();
+    gate.open();
+    pool.join();
+    // Everything accepted before close() ran, and reported before join() returned.
+    let mut done: Vec<_> = rx
+        .try_iter()
+        .map(|r| match r {
+            Report::Done(t, o) => (t, o),
+            other => panic!("unexpected {other:?}"),
+        })
+        .collect();
+    assert_eq!(done.len(), 11);
+    done.sort_by_key(|(t, _)| *t);
+    assert_eq!(done[0], (0, Ok(Value::String("gate".into()))));
+    for (t, o) in &done[1..] {
+        assert_eq!(*o, Ok(Value::Number(*t as f64)));
+    }
+}
+
+#[test]
+fn dropping_the_pool_lets_accepted_jobs_finish() {
+    let (sink, rx) = ChannelSink::new();
+    {
+        let pool = fixed(1);
+        for t in 0..5 {
+            submit(&pool, &sink, t, value_job(t as f64));
+        }
+    }
+    assert_eq!(collect_done(&rx, 5).len(), 5);
+}
+
+#[test]
+fn priority_order_with_one_thread() {
+    let pool = fixed(1);
+    let (sink, rx) = ChannelSink::new();
+    let gate = Gate::new();
+    submit(&pool, &sink, 0, gate.job());
+    gate.wait_started();
+    // (ticket, priority): higher first, first-come first-served within one priority.
+    let jobs = [(1, 0), (2, 5), (3, -1), (4, 5), (5, 10), (6, 0), (7, i32::MIN), (8, i32::MAX)];
+    for (t, priority) in jobs {
+        submit_with(&pool, &sink, t, JobOptions { priority, ..Default::default() }, value_job(t as f64));
+    }
+    gate.open();
+    let order: Vec<u64> = collect_done(&rx, 9).into_iter().map(|(t, _)| t).collect();
+    assert_eq!(order, vec![0, 8, 5, 2, 4, 1, 6, 3, 7]);
+}
+
+#[test]
+fn withdraw_before_start_skips_job() {
+    let pool = fixed(1);
+    let (sink, rx) = ChannelSink::new();
+    let gate = Gate::new();
+    submit(&pool, &sink, 0, gate.job());
+    gate.wait_started();
+    let ran = Arc::new(AtomicUsize::new(0));
+    let ran2 = ran.clone();
+    let control = submit(
+        &pool,
+        &sink,
+        1,
+        Box::new(move |_: &TaskContext| {
+            ran2.fetch_add(1, Ordering::SeqCst);
+            Ok(Value::Null)
+        }),
+    );
+    assert_eq!(pool.stats().queued, 1);
+    assert!(pool.withdraw(&control), "a queued job can be withdrawn");
+    assert!(control.is_withdrawn());
+    assert!(!pool.withdraw(&control), "only once");
+    assert_eq!(pool.stats().queued, 0);
+    gate.open();
+    submit(&pool, &sink, 2, value_job(2.0));
+    // FIFO on one thread: once 2 is done, 1 was dequeued (and skipped).
+    let done: Vec<u64> = collect_done(&rx, 2).into_iter().map(|(t, _)| t).collect();
+    assert_eq!(done, vec![0, 2], "the withdrawn job reports nothing: its withdrawer owns the outcome");
+    assert_eq!(ran.load(Ordering::SeqCst), 0, "the withdrawn job never ran");
+    let s = pool.stats();
+    assert_eq!((s.completed, s.cancelled, s.queued, s.running), (2, 1, 0, 0));
+
+    // A running job cannot be withdrawn.
+    let gate = Gate::new();
+    let control = submit(&pool, &sink, 3, gate.job());
+    gate.wait_started();
+    assert!(!pool.withdraw(&control));
+    gate.open();
+    assert_eq!(next_done(&rx).0, 3);
+}
+
+#[test]
+fn cancel_running_job_reports_abort_and_thread_serves_next() {
+    let pool = fixed(1);
+    let (sink, rx) = ChannelSink::new();
+    let gate = Gate::new();
+    let control = submit(&pool, &sink, 1, gate.job());
+    gate.wait_started();
+    assert!(control.cancel(CancelReason::Aborted));
+    assert!(!control.cancel(CancelReason::TimedOut), "the first reason wins");
+    assert_eq!(next_done(&rx), (1, Err(TaskError::Cancelled(CancelReason::Aborted))));
+    submit(&pool, &sink, 2, value_job(2.0));
+    assert_eq!(next_done(&rx), (2, Ok(Value::Number(2.0))));
+}
+
+#[test]
+fn a_result_after_cancellation_still_reports_the_cancellation() {
+    let pool = fixed(1);
+    let (sink, rx) = ChannelSink::new();
+    let (go_tx, go_rx) = crossbeam_channel::unbounded::<()>();
+    let control = submit(
+        &pool,
+        &sink,
+        1,
+        Box::new(move |_: &TaskContext| {
+            // Ignores its cancel flag on purpose.
+            go_rx.recv_timeout(PATIENCE).unwrap();
+            Ok(Value::Number(1.0))
+        }),
+    );
+    common::eventually("the job is running", || pool.stats().running == 1);
+    control.cancel(CancelReason::Aborted);
+    go_tx.send(()).unwrap();
+    assert_eq!(next_done(&rx), (1, Err(TaskError::Cancelled(CancelReason::Aborted))));
+}
+
+#[test]
+fn sleep_wakes_at_once_when_cancelled() {
+    let pool = fixed(1);
+    let (sink, rx) = ChannelSink::new();
+    let (started_tx, started_rx) = crossbeam_channel::unbounded();
+    let control = submit(
+        &pool,
+        &sink,
+        1,
+        Box::new(move |ctx: &TaskContext| {
+            started_tx.send(()).unwrap();
+            ctx.sleep(Duration::from_secs(3600))?;
+            Ok(Value::Null)
+        }),
+    );
+    started_rx.recv_timeout(PATIENCE).unwrap();
+    control.cancel(CancelReason::Aborted);
+    assert_eq!(next_done(&rx), (1, Err(TaskError::Cancelled(CancelReason::Aborted))));
+}
+
+#[test]
+fn destroy_rejects_queued_and_cancels_running() {
+    let pool = fixed(1);
+    let (sink, rx) = ChannelSink::new();
+    let gate = Gate::new();
+    submit(&pool, &sink, 0, gate.job());
+    gate.wait_started();
+    let ran = Arc::new(AtomicUsize::new(0));
+    for t in 1..=3 {
+        let ran = ran.clone();
+        submit(
+            &pool,
+            &sink,
+            t,
+            Box::new(move |_: &TaskContext| {
+                ran.fetch_add(1, Ordering::SeqCst);
+                Ok(Value::Null)
+            }),
+        );
+    }
+    pool.destroy();
+    assert!(pool.is_closed());
+    let mut done = collect_done(&rx, 4);
+    done.sort_by_key(|(t, _)| *t);
+    for (t, outcome) in &done {
+        assert_eq!(*outcome, Err(TaskError::Cancelled(CancelReason::Destroyed)), "job {t}");
+        assert_eq!(outcome.as_ref().unwrap_err().code(), "ERR_POOL_CLOSED");
+    }
+    pool.join();
+    assert_eq!(ran.load(Ordering::SeqCst), 0, "queued jobs never ran");
+    assert!(rx.try_recv().is_err(), "one outcome per job");
+    let s = pool.stats();
+    assert_eq!((s.threads, s.cancelled, s.queued, s.running), (0, 4, 0, 0));
+}
+
+#[test]
+fn orphaned_jobs_are_skipped() {
+    let pool = fixed(1);
+    let (alive_sink, alive_rx) = ChannelSink::new();
+    let (dead_sink, dead_rx) = ChannelSink::new();
+    let gate = Gate::new();
+    submit(&pool, &alive_sink, 0, gate.job());
+    gate.wait_started();
+    let ran = Arc::new(AtomicUsize::new(0));
+    for t in 1..=5 {
+        let ran = ran.clone();
+        submit(
+            &pool,
+            &dead_sink,
+            t,
+            Box::new(move |_: &TaskContext| {
+                ran.fetch_add(1, Ordering::SeqCst);
+                Ok(Value::Null)
+            }),
+        );
+    }
+    dead_sink.alive.store(false, Ordering::Release);
+    gate.open();
+    submit(&pool, &alive_sink, 6, value_job(6.0));
+    let done: Vec<u64> = collect_done(&alive_rx, 2).into_iter().map(|(t, _)| t).collect();
+    assert_eq!(done, vec![0, 6]);
+    assert_eq!(ran.load(Ordering::SeqCst), 0, "jobs of a dead sink are skipped, not run");
+    // Whatever a dead sink is told, it is never a result.
+    for r in dead_rx.try_iter() {
+        match r {
+            Report::Done(_, Err(TaskError::Cancelled(CancelReason::Orphaned))) => {}
+            other => panic!("unexpected report to a dead sink: {other:?}"),
+        }
+    }
+    let s = pool.stats();
+    assert_eq!((s.completed, s.cancelled, s.queued, s.running), (2, 5, 0, 0));
+}
+
+#[test]
+fn timeout_counts_from_start() {
+    let pool = fixed(1);
+    let (sink, rx) = ChannelSink::new();
+    // The first job blocks the only thread until its own 300 ms timeout stops it; the second waits
+    // in the queue all that time, longer than its 100 ms timeout, and must still succeed.
+    let gate = Gate::new();
+    let blocker = JobOptions { timeout: Some(Duration::from_millis(300)), ..Default::default() };
+    submit_with(&pool, &sink, 1, blocker, gate.job());
+    let short = JobOptions { timeout: Some(Duration::from_secs(5)), ..Default::default() };
+    let quick = JobOptions { timeout: Some(Duration::from_millis(100)), ..Default::default() };
+    submit_with(&pool, &sink, 2, quick, value_job(2.0));
+    // A long task with a short timeout is stopped.
+    submit_with(
+        &pool,
+        &sink,
+        3,
+        JobOptions { timeout: Some(Duration::from_millis(50)), ..Default::default() },
+        Box::new(|ctx: &TaskContext| {
+            ctx.sleep(Duration::from_secs(3600))?;
+            Ok(Value::Null)
+        }),
+    );
+    // A busy task that checks its flag is stopped too.
+    submit_with(
+        &pool,
+        &sink,
+        4,
+        JobOptions { timeout: Some(Duration::from_millis(50)), ..Default::default() },
+        Box::new(|ctx: &TaskContext| loop {
+            ctx.check()?;
+        }),
+    );
+    submit_with(&pool, &sink, 5, short, value_job(5.0));
+    let done = collect_done(&rx, 5);
+    assert_eq!(
+        done,
+        vec![
+            (1, Err(TaskError::Cancelled(CancelReason::TimedOut))),
+            (2, Ok(Value::Number(2.0))),
+            (3, Err(TaskError::Cancelled(CancelReason::TimedOut))),
+            (4, Err(TaskError::Cancelled(CancelReason::TimedOut))),
+            (5, Ok(Value::Number(5.0))),
+        ]
+    );
+    assert_eq!(done[0].1.as_ref().unwrap_err().code(), "ERR_TASK_TIMEOUT");
+    let s = pool.stats();
+    assert_eq!((s.completed, s.timed_out), (2, 3));
+}
+
+#[test]
+fn dynamic_threads_grow_and_retire() {
+    let (observer, events) = ChannelObserver::new();
+    let config = PoolConfig {
+        min_threads: 0,
+        max_threads: 2,
+        idle_timeout: Duration::from_millis(30),
+        max_queue: None,
+        thread_name: "grow-test".into(),
+    };
+    let pool = ThreadPool::new(config, observer);
+    assert_eq!(pool.stats().threads, 0, "no thread starts before there is work");
+    let (sink, rx) = ChannelSink::new();
+    let (g1, g2) = (Gate::new(), Gate::new());
+    submit(&pool, &sink, 1, g1.job());
+    submit(&pool, &sink, 2, g2.job());
+    // Both gates run at once: two threads started on demand.
+    g1.wait_started();
+    g2.wait_started();
+    assert_eq!(pool.stats().threads, 2);
+    // A third job waits: the maximum is 2.
+    submit(&pool, &sink, 3, value_job(3.0));
+    assert_eq!(pool.stats().threads, 2);
+    g1.open();
+    g2.open();
+    assert_eq!(collect_done(&rx, 3).len(), 3);
+    let mut started = 0;
+    let mut stopped = 0;
+    while stopped < 2 {
+        match events.recv_timeout(PATIENCE).expect("idle threads should retire") {
+            ThreadEvent::Started(_) => started += 1,
+            ThreadEvent::Stopped(_, code) => {
+                assert_eq!(code, 0);
+                stopped += 1
+            }
+        }
+    }
+    assert_eq!(started, 2, "never more than max_threads");
+    assert_eq!(pool.stats().threads, 0);
+    // Work again: a thread starts again.
+    submit(&pool, &sink, 4, value_job(4.0));
+    assert_eq!(next_done(&rx), (4, Ok(Value::Number(4.0))));
+    assert!(matches!(events.recv_timeout(PATIENCE).unwrap(), ThreadEvent::Started(_)));
+    assert_eq!(pool.stats().completed, 4, "counters of retired threads are kept");
+    pool.close();
+    pool.join();
+}
+
+#[test]
+fn min_threads_stay_when_idle() {
+    let (observer, events) = ChannelObserver::new();
+    let config = PoolConfig {
+        min_threads: 1,
+        max_threads: 2,
+        idle_timeout: Duration::from_millis(20),
+        max_queue: None,
+        thread_name: "min-test".into(),
+    };
+    let pool = ThreadPool::new(config, observer);
+    assert!(matches!(events.recv_timeout(PATIENCE).unwrap(), ThreadEvent::Started(_)));
+    let (sink, rx) = ChannelSink::new();
+    let (g1, g2) = (Gate::new(), Gate::new());
+    submit(&pool, &sink, 1, g1.job());
+    submit(&pool, &sink, 2, g2.job());
+    g1.wait_started();
+    g2.wait_started();
+    g1.open();
+    g2.open();
+    collect_done(&rx, 2);
+    // One of the two retires; the minimum stays.
+    loop {
+        match events.recv_timeout(PATIENCE).expect("the extra thread should retire") {
+            ThreadEvent::Started(_) => {}
+            ThreadEvent::Stopped(..) => break,
+        }
+    }
+    assert_eq!(pool.stats().threads, 1);
+    pool.close();
+    pool.join();
+    assert_eq!(pool.stats().threads, 0);
+}
+
+#[test]
+fn stats_add_up() {
+    let pool = fixed(2);
+    let (sink, rx) = ChannelSink::new();
+    // One thread held by a gate, so that one job stays queued and can be withdrawn.
+    let gate = Gate::new();
+    submit(&pool, &sink, 0, gate.job());
+    gate.wait_started();
+    let runner = Gate::new();
+    let running = submit(&pool, &sink, 1, runner.job());
+    runner.wait_started();
+    let queued = submit(&pool, &sink, 2, value_job(2.0));
+    let s = pool.stats();
+    assert_eq!((s.threads, s.idle, s.running, s.queued), (2, 0, 2, 1));
+    assert!(pool.withdraw(&queued));
+    running.cancel(CancelReason::Aborted);
+    assert_eq!(next_done(&rx).0, 1);
+    gate.open();
+    assert_eq!(next_done(&rx).0, 0);
+
+    for t in 10..15 {
+        submit(&pool, &sink, t, value_job(t as f64));
+    }
+    for t in 20..22 {
+        submit(&pool, &sink, t, Box::new(|_: &TaskContext| Err(TaskError::failed("nope"))));
+    }
+    submit(&pool, &sink, 30, Box::new(|_: &TaskContext| panic!("oops")));
+    submit_with(
+        &pool,
+        &sink,
+        40,
+        JobOptions { timeout: Some(Duration::from_millis(10)), ..Default::default() },
+        Box::new(|ctx: &TaskContext| {
+            ctx.sleep(Duration::from_secs(3600))?;
+            Ok(Value::Null)
+        }),
+    );
+    collect_done(&rx, 9);
+    let s = pool.stats();
+    assert_eq!(s.completed, 6, "gate + 5 values");
+    assert_eq!(s.failed, 3, "2 failures + 1 panic");
+    assert_eq!(s.cancelled, 2, "1 withdrawn + 1 cancelled while running");
+    assert_eq!(s.timed_out, 1);
+    assert_eq!((s.queued, s.running), (0, 0));
+    // Every job that ran (all but the withdrawn one) was timed.
+    assert_eq!(s.run_time.count, 11);
+    assert_eq!(s.wait_time.count, 11);
+    assert!(s.run_time.min_ns <= s.run_time.p50_ns && s.run_time.p50_ns <= s.run_time.p90_ns);
+    assert!(s.run_time.p90_ns <= s.run_time.p99_ns && s.run_time.p99_ns <= s.run_time.max_ns);
+    assert!((0.0..=1.0).contains(&s.utilization));
+}
+
+/// A sink that holds messages (never tells the job they were delivered) until the test says so.
+#[test]
+fn message_backlog_blocks_and_resumes() {
+    let pool = fixed(1);
+    let (sink, rx) = ChannelSink::new();
+    let extra = 10;
+    let posted = Arc::new(AtomicUsize::new(0));
+    let posted2 = posted.clone();
+    let control = submit_with(
+        &pool,
+        &sink,
+        1,
+        JobOptions { wants_messages: true, ..Default::default() },
+        Box::new(move |ctx: &TaskContext| {
+            for i in 0..MESSAGE_BACKLOG + extra {
+                ctx.post(Value::Number(i as f64));
+                posted2.fetch_add(1, Ordering::SeqCst);
+            }
+            Ok(Value::Number((MESSAGE_BACKLOG + extra) as f64))
+        }),
+    );
+    let mut got = Vec::new();
+    for _ in 0..MESSAGE_BACKLOG {
+        match rx.recv_timeout(PATIENCE).unwrap() {
+            Report::Message(1, Value::Number(n)) => got.push(n as usize),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(got, (0..MESSAGE_BACKLOG).collect::<Vec<_>>());
+    // The task is now blocked: no message beyond the backlog until one is delivered.
+    assert!(rx.recv_timeout(Duration::from_millis(100)).is_err(), "the backlog bound was not enforced");
+    assert_eq!(posted.load(Ordering::SeqCst), MESSAGE_BACKLOG);
+    // Deliver them all: the task resumes and finishes, nothing lost.
+    for _ in 0..MESSAGE_BACKLOG {
+        control.message_delivered();
+    }
+    let mut rest = Vec::new();
+    loop {
+        match rx.recv_timeout(PATIENCE).unwrap() {
+            Report::Message(1, Value::Number(n)) => {
+                rest.push(n as usize);
+                control.message_delivered();
+            }
+            Report::Done(1, outcome) => {
+                assert_eq!(outcome, Ok(Value::Number((MESSAGE_BACKLOG + extra) as f64)));
+                break;
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(rest, (MESSAGE_BACKLOG..MESSAGE_BACKLOG + extra).collect::<Vec<_>>());
+}
+
+#[test]
+fn a_task_blocked_on_its_backlog_can_be_cancelled() {
+    let pool = fixed(1);
+    let (sink, rx) = ChannelSink::new();
+    let control = submit_with(
+        &pool,
+        &sink,
+        1,
+        JobOptions { wants_messages: true, ..Default::default() },
+        Box::new(|ctx: &TaskContext| loop {
+            ctx.check()?;
+            ctx.post(Value::Null);
+        }),
+    );
+    for _ in 0..MESSAGE_BACKLOG {
+        assert!(matches!(rx.recv_timeout(PATIENCE).unwrap(), Report::Message(1, _)));
+    }
+    control.cancel(CancelReason::Aborted);
+    assert_eq!(next_done(&rx), (1, Err(TaskError::Cancelled(CancelReason::Aborted))));
+}
+
+#[test]
+fn messages_are_dropped_when_nobody_wants_them() {
+    let pool = fixed(1);
+    let (sink, rx) = ChannelSink::new();
+    submit(
+        &pool,
+        &sink,
+        1,
+        Box::new(|ctx: &TaskContext| {
+            assert!(!ctx.wants_messages());
+            for _ in 0..10 * MESSAGE_BACKLOG {
+                ctx.post(Value::Null);
+            }
+            Ok(Value::Null)
+        }),
+    );
+    match rx.recv_timeout(PATIENCE).unwrap() {
+        Report::Done(1, Ok(Value::Null)) => {}
+        other => panic!("expected only the outcome, got {other:?}"),
+    }
+}
+
+#[test]
+fn max_queue_rejects() {
+    let mut config = PoolConfig::fixed(1);
+    config.max_queue = Some(2);
+    let pool = ThreadPool::new(config, Arc::new(NoObserver));
+    let (sink, rx) = ChannelSink::new();
+    let gate = Gate::new();
+    submit(&pool, &sink, 0, gate.job());
+    gate.wait_started();
+    submit(&pool, &sink, 1, value_job(1.0));
+    submit(&pool, &sink, 2, value_job(2.0));
+    let dyn_sink: Arc<dyn JobSink> = sink.clone();
+    match pool.submit(native_pool::Job::new(value_job(3.0), dyn_sink.clone(), 3, JobControl::new(), JobOptions::default())) {
+        Err(e) => {
+            assert_eq!(e.error, TaskError::QueueFull { max_queue: 2 });
+            assert_eq!(e.error.code(), "ERR_QUEUE_FULL");
+        }
+        Ok(()) => panic!("a full queue accepted a job"),
+    }
+    gate.open();
+    assert_eq!(collect_done(&rx, 3).len(), 3);
+    // Room again once the queue drained.
+    submit(&pool, &sink, 4, value_job(4.0));
+    assert_eq!(next_done(&rx), (4, Ok(Value::Number(4.0))));
+}
+
+#[test]
+fn many_jobs_from_many_threads_each_settle_once() {
+    let pool = Arc::new(fixed(2));
+    let (sink, rx) = ChannelSink::new();
+    let submitters: Vec<_> = (0..4u64)
+        .map(|s| {
+            let pool = pool.clone();
+            let sink = sink.clone();
+            std::thread::spawn(move || {
+                for i in 0..2_500u64 {
+                    let t = s * 10_000 + i;
+                    submit(&pool, &sink, t, value_job(t as f64));
+                }
+            })
+        })
+        .collect();
+    for s in submitters {
+        s.join().unwrap();
+    }
+    let mut seen = std::collections::HashSet::new();
+    for (t, o) in collect_done(&rx, 10_000) {
+        assert_eq!(o, Ok(Value::Number(t as f64)));
+        assert!(seen.insert(t), "ticket {t} settled twice");
+    }
+    assert_eq!(pool.stats().completed, 10_000);
+}
