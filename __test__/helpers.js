@@ -1,0 +1,62 @@
+'use strict'
+// Helpers shared by the jest tests: child processes with a safety-net timeout, and waiting on events.
+
+const path = require('node:path')
+const { spawn } = require('node:child_process')
+const { once } = require('node:events')
+
+/** The package root, as users require it. */
+const ROOT = path.resolve(__dirname, '..')
+
+/**
+ * Runs `code` in a fresh `node` process (CommonJS, cwd = package root, test tasks enabled).
+ * Resolves with { code, signal, stdout, stderr, killed } once the process has exited. `killed` is
+ * true when the safety net (`timeout` ms) had to kill it: a test asserts on it, never on time.
+ */
+function runNode(code, { args = [], timeout = 20000, env = {}, shell } = {}) {
+  return new Promise((resolve, reject) => {
+    const argv = [...args, '-e', code]
+    const fullEnv = { ...process.env, NATIVE_POOL_TEST_TASKS: '1', ...env }
+    const child = shell
+      ? spawn('sh', ['-c', `${shell}; exec "$0" "$@"`, process.execPath, ...argv], { cwd: ROOT, env: fullEnv })
+      : spawn(process.execPath, argv, { cwd: ROOT, env: fullEnv })
+    let stdout = ''
+    let stderr = ''
+    let killed = false
+    child.stdout.on('data', (d) => (stdout += d))
+    child.stderr.on('data', (d) => (stderr += d))
+    const timer = setTimeout(() => {
+      killed = true
+      child.kill('SIGKILL')
+    }, timeout)
+    child.on('error', reject)
+    child.on('close', (code, signal) => {
+      clearTimeout(timer)
+      resolve({ code, signal, stdout, stderr, killed })
+    })
+  })
+}
+
+/** Resolves with the arguments of the next `event` on `emitter`. */
+function next(emitter, event) {
+  return once(emitter, event)
+}
+
+/** A promise that settles with an outcome record instead of rejecting: { ok, value } or { ok: false, error }. */
+function settle(promise) {
+  return promise.then(
+    (value) => ({ ok: true, value }),
+    (error) => ({ ok: false, error }),
+  )
+}
+
+/** Calls `fn` and fails if it throws synchronously; returns what it returned. */
+function noThrow(fn) {
+  let out
+  expect(() => {
+    out = fn()
+  }).not.toThrow()
+  return out
+}
+
+module.exports = { ROOT, runNode, next, settle, noThrow }
