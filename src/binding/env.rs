@@ -29,6 +29,7 @@ use crate::engine::value::Value;
 pub(crate) const EVENT_MESSAGE: u32 = 1;
 pub(crate) const EVENT_ONLINE: u32 = 2;
 pub(crate) const EVENT_EXIT: u32 = 3;
+pub(crate) const EVENT_DRAIN: u32 = 4;
 
 /// What pool threads report to an environment.
 pub(crate) enum Event {
@@ -153,6 +154,8 @@ pub(crate) struct PoolEntry {
     pub(crate) owned: bool,
     /// Jobs submitted through this entry and not yet settled.
     pub(crate) pending: usize,
+    /// More jobs pending than the pool has threads: some wait. 'drain' is emitted when none waits.
+    pub(crate) backlogged: bool,
     /// Whether pending jobs keep the process alive (`ref()` / `unref()`).
     pub(crate) refd: bool,
     /// `close()` or `destroy()` was called: no more jobs through this entry.
@@ -271,6 +274,9 @@ impl EnvState {
     pub(crate) fn job_added(&mut self, pool: u32) {
         let refd = self.pools.get_mut(pool as usize).map(|p| {
             p.pending += 1;
+            if p.pending > p.pool.config().max_threads {
+                p.backlogged = true;
+            }
             p.refd
         });
         if refd == Some(true) {
@@ -355,7 +361,11 @@ unsafe extern "C" fn on_batch(env: Env, _js_cb: Val, _context: *mut c_void, _dat
     let num = |n: f64| js::number(env, n);
     for event in events {
         match event {
-            Event::Done { ticket, outcome } => settle(env, cell, ticket as usize, outcome),
+            Event::Done { ticket, outcome } => {
+                if let Some(pool) = settle(env, cell, ticket as usize, outcome) {
+                    add(pool, &[num(EVENT_DRAIN as f64)]);
+                }
+            }
             Event::Message { ticket, message } => {
                 let st = cell.borrow();
                 let Some(p) = st.pending.get(ticket as usize) else { continue };
@@ -388,19 +398,25 @@ unsafe extern "C" fn on_batch(env: Env, _js_cb: Val, _context: *mut c_void, _dat
     }
 }
 
-/// Settles one job's promise and forgets the job.
-fn settle(env: Env, cell: &StateCell, ticket: usize, outcome: Result<Value, TaskError>) {
-    let (p, pool_now_idle) = {
+/// Settles one job's promise and forgets the job. Returns the job's pool if its last waiting job just
+/// started (time for 'drain').
+fn settle(env: Env, cell: &StateCell, ticket: usize, outcome: Result<Value, TaskError>) -> Option<u32> {
+    let (p, pool_now_idle, drained) = {
         let mut st = cell.borrow_mut();
-        let Some(p) = st.pending.try_remove(ticket) else { return };
+        let p = st.pending.try_remove(ticket)?;
         if p.cancellable {
             st.cancellable.remove(&(p.pool, p.job_id as u64));
         }
         let mut idle = None;
         let mut refd = false;
+        let mut drained = None;
         if let Some(entry) = st.pools.get_mut(p.pool as usize) {
             entry.pending -= 1;
             refd = entry.refd;
+            if entry.backlogged && entry.pending <= entry.pool.config().max_threads {
+                entry.backlogged = false;
+                drained = Some(p.pool);
+            }
             if entry.pending == 0 && entry.closed && !entry.owned {
                 idle = Some(p.pool);
             }
@@ -408,7 +424,7 @@ fn settle(env: Env, cell: &StateCell, ticket: usize, outcome: Result<Value, Task
         if refd {
             st.keep_alive(false);
         }
-        (p, idle)
+        (p, idle, drained)
     };
     let make_error = make_error_fn(cell, p.pool);
     let settled = match outcome {
@@ -426,6 +442,7 @@ fn settle(env: Env, cell: &StateCell, ticket: usize, outcome: Result<Value, Task
     if let Some(pool) = pool_now_idle {
         pool_done(env, cell, pool);
     }
+    drained
 }
 
 /// Resolves the `close()` / `destroy()` promises of a pool that is done.
