@@ -1,11 +1,10 @@
 'use strict'
-// Password hashing against its independent references: the npm bcrypt and bcryptjs packages, the npm
-// argon2 package, crypto.scrypt, and published vectors.
+// bcrypt and scrypt against their independent references: the npm bcrypt and bcryptjs packages,
+// crypto.scrypt, and published vectors. argon2 is in catalogue-argon2.test.js.
 
 const crypto = require('node:crypto')
 const bcrypt = require('bcrypt')
 const bcryptjs = require('bcryptjs')
-const argon2 = require('argon2')
 const { Pool } = require('..')
 
 const pool = new Pool({ threads: 2 })
@@ -93,89 +92,6 @@ describe('bcryptHash / bcryptVerify', () => {
     [{ password: 12345 }, 'password'],
   ])('bcryptHash %o rejects with ERR_INVALID_ARG', async (args, field) => {
     await expect(pool.run('bcryptHash', args)).rejects.toMatchObject({ code: 'ERR_INVALID_ARG', field })
-  })
-})
-
-describe('argon2Hash / argon2Verify', () => {
-  const SMALL = { timeCost: 2, memoryCost: 1024, parallelism: 2 }
-  const TYPES = { argon2d: argon2.argon2d, argon2i: argon2.argon2i, argon2id: argon2.argon2id }
-
-  test.each(Object.keys(TYPES))('%s hashes made by npm argon2 verify with ours', async (type) => {
-    for (const password of ['', 'password', 'pässwörd ✓']) {
-      const hash = await argon2.hash(password, { ...SMALL, type: TYPES[type] })
-      await expect(pool.run('argon2Verify', { password, hash })).resolves.toBe(true)
-      await expect(pool.run('argon2Verify', { password: '!' + password, hash })).resolves.toBe(false)
-    }
-  })
-
-  test.each(Object.keys(TYPES))('%s hashes we make verify with npm argon2', async (type) => {
-    const hash = await pool.run('argon2Hash', { password: 'secret', type, ...SMALL })
-    expect(hash.startsWith(`$${type}$v=19$m=1024,t=2,p=2$`)).toBe(true)
-    await expect(argon2.verify(hash, 'secret')).resolves.toBe(true)
-    await expect(argon2.verify(hash, 'secreT')).resolves.toBe(false)
-  })
-
-  // npm argon2 writes the parameters as m,p,t; the reference implementation (and we) as m,t,p.
-  const normalized = (phc) => phc.split('$').map((part) => (part.startsWith('m=') ? part.split(',').sort().join(',') : part))
-
-  test('with the same salt and parameters, our PHC string is npm argon2\'s, parameter order aside', async () => {
-    for (const opts of [{ timeCost: 1, memoryCost: 64, parallelism: 1, hashLength: 16 }, { timeCost: 3, memoryCost: 4096, parallelism: 4, hashLength: 64 }]) {
-      const salt = crypto.randomBytes(16)
-      const ours = await pool.run('argon2Hash', { password: 'pw', salt, ...opts })
-      const theirs = await argon2.hash('pw', { salt, type: argon2.argon2id, ...opts })
-      expect(normalized(ours)).toEqual(normalized(theirs))
-      expect(ours).toMatch(/\$m=\d+,t=\d+,p=\d+\$/)
-    }
-  })
-
-  test('a secret (pepper) must match on both sides', async () => {
-    const secret = crypto.randomBytes(16)
-    const theirs = await argon2.hash('pw', { ...SMALL, secret })
-    await expect(pool.run('argon2Verify', { password: 'pw', hash: theirs, secret })).resolves.toBe(true)
-    await expect(pool.run('argon2Verify', { password: 'pw', hash: theirs })).resolves.toBe(false)
-    const ours = await pool.run('argon2Hash', { password: 'pw', secret, ...SMALL })
-    await expect(argon2.verify(ours, 'pw', { secret })).resolves.toBe(true)
-  })
-
-  test('the defaults are npm argon2\'s: argon2id, m=65536, t=3, p=4, 32-byte hash, 16-byte salt', async () => {
-    const hash = await pool.run('argon2Hash', { password: 'pw' })
-    expect(hash).toMatch(/^\$argon2id\$v=19\$m=65536,t=3,p=4\$[A-Za-z0-9+/]{22}\$[A-Za-z0-9+/]{43}$/)
-    await expect(argon2.verify(hash, 'pw')).resolves.toBe(true)
-  })
-
-  // The argon2 reference CLI: `echo -n password | ./argon2 somesalt -t 2 -m 16 -p 4 -l 24` (README).
-  test('the reference implementation\'s README example verifies', async () => {
-    const hash = '$argon2i$v=19$m=65536,t=2,p=4$c29tZXNhbHQ$RdescudvJCsgt3ub+b+dWRWJTmaaJObG'
-    await expect(pool.run('argon2Verify', { password: 'password', hash })).resolves.toBe(true)
-    await expect(pool.run('argon2Verify', { password: 'Password', hash })).resolves.toBe(false)
-  })
-
-  test.each([
-    '',
-    'garbage',
-    '$argon2x$v=19$m=64,t=1,p=1$c29tZXNhbHQ$aGFzaGhhc2g',
-    '$argon2id$v=20$m=64,t=1,p=1$c29tZXNhbHQ$aGFzaGhhc2g',
-    '$argon2id$v=19$m=64,t=1$c29tZXNhbHQ$aGFzaGhhc2g',
-    '$argon2id$v=19$m=64,t=1,p=1$c29t*XNhbHQ$aGFzaGhhc2g',
-    '$argon2id$v=19$m=64,t=1,p=1$c29tZXNhbHQ',
-    '$argon2id$v=19$m=99999999999,t=1,p=1$c29tZXNhbHQ$aGFzaGhhc2g',
-    '$2b$10$abcdefghijklmnopqrstuuABCDEFGHIJKLMNOPQRSTUVWXYZ01234',
-  ])('the malformed hash %p rejects with ERR_INVALID_ARG', async (hash) => {
-    await expect(pool.run('argon2Verify', { password: 'p', hash })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG', field: 'hash' })
-  })
-
-  test.each([
-    [{ password: 'p', type: 'argon3' }, 'type'],
-    [{ password: 'p', timeCost: 0 }, 'timeCost'],
-    [{ password: 'p', memoryCost: 7 }, 'memoryCost'],
-    [{ password: 'p', memoryCost: 16, parallelism: 4 }, 'memoryCost'],
-    [{ password: 'p', parallelism: 0 }, 'parallelism'],
-    [{ password: 'p', hashLength: 3 }, 'hashLength'],
-    [{ password: 'p', salt: Buffer.alloc(7) }, 'salt'],
-    [{ password: 'p', salt: 'a string' }, 'salt'],
-    [{ password: null }, 'password'],
-  ])('argon2Hash %o rejects with ERR_INVALID_ARG', async (args, field) => {
-    await expect(pool.run('argon2Hash', args)).rejects.toMatchObject({ code: 'ERR_INVALID_ARG', field })
   })
 })
 
