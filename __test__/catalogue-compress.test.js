@@ -140,6 +140,20 @@ describe('gunzip reads what node:zlib reads', () => {
   })
 })
 
+describe('cancellation', () => {
+  test.each([
+    ['gzip', { level: 9 }],
+    ['brotliCompress', { quality: 9 }],
+    ['zstdCompress', { level: 19 }],
+  ])('%s cancelled while it runs rejects with ABORT_ERR', async (task, options) => {
+    // 64 MiB of random bytes at a slow setting: seconds of work, progress after the first percent.
+    const handle = pool.spawn(task, { data: crypto.randomBytes(64 << 20), ...options })
+    await new Promise((resolve) => handle.once('message', resolve))
+    handle.cancel()
+    await expect(handle.result).rejects.toMatchObject({ code: 'ABORT_ERR' })
+  })
+})
+
 describe('brotliCompress / brotliDecompress', () => {
   const Q = zlib.constants.BROTLI_PARAM_QUALITY
   const W = zlib.constants.BROTLI_PARAM_LGWIN
