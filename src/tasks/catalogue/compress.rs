@@ -134,7 +134,7 @@ impl Task for CompressionTask {
         let mut args = Args::parse(&self.args(), args)?;
         let data = args.take_bytes("data")?.unwrap_or_else(|| Vec::new().into());
         let (name, codec) = (self.name, self.codec);
-        let run: Box<dyn FnOnce(&TaskContext) -> Result<Vec<u8>, TaskError> + Send> = match (codec, self.direction) {
+        let run: BytesWork = match (codec, self.direction) {
             (Codec::Zlib(format), Direction::Compress) => {
                 // zlib's Z_DEFAULT_COMPRESSION (-1) means level 6.
                 let level = match args.opt_i64("level")? {
@@ -164,6 +164,9 @@ impl Task for CompressionTask {
         Ok(Box::new(move |ctx| run(ctx).map(|out| Value::Bytes(out.into()))))
     }
 }
+
+/// The work of one compression task, before its output becomes a Buffer.
+type BytesWork = Box<dyn FnOnce(&TaskContext) -> Result<Vec<u8>, TaskError> + Send>;
 
 /// Hands back unused capacity when it is worth it: the Vec becomes a Buffer as is.
 fn trimmed(mut out: Vec<u8>) -> Vec<u8> {
@@ -356,8 +359,7 @@ fn zstd_decompress(name: &str, data: &[u8], limit: usize, ctx: &TaskContext) -> 
         let written_before = out.len();
         let hint = {
             let mut output = OutBuffer::around_pos(&mut out, written_before);
-            let hint = decoder.run(&mut input, &mut output).map_err(invalid)?;
-            hint
+            decoder.run(&mut input, &mut output).map_err(invalid)?
         };
         let consumed = input.pos();
         let produced = out.len() - written_before;
