@@ -101,13 +101,9 @@ class Pool extends EventEmitter {
   spawn(task, args, options) {
     const { id, promise, cancel } = this.#submit(task, args, options, true)
     const handle = new TaskHandle(id, typeof task === 'string' ? task : String(task), promise, cancel)
-    if (id !== 0) {
-      this.#handles.set(id, handle)
-      promise.then(
-        () => this.#handles.delete(id),
-        () => this.#handles.delete(id),
-      )
-    }
+    this.#handles.set(id, handle)
+    const forget = () => this.#handles.delete(id)
+    promise.then(forget, forget)
     return handle
   }
 
@@ -117,12 +113,12 @@ class Pool extends EventEmitter {
     try {
       opts = runOptions(options)
     } catch (err) {
-      return { id: 0, promise: rejected(err), cancel: noop }
+      return { id, promise: rejected(err), cancel: noop }
     }
     const index = typeof task === 'string' ? taskIndex.get(task) : undefined
-    if (index === undefined) return { id: 0, promise: rejected(badTask(task)), cancel: noop }
+    if (index === undefined) return { id, promise: rejected(badTask(task)), cancel: noop }
     const { signal } = opts
-    if (signal !== undefined && signal.aborted) return { id: 0, promise: rejected(abortError(signal.reason)), cancel: noop }
+    if (signal !== undefined && signal.aborted) return { id, promise: rejected(abortError(signal.reason)), cancel: noop }
 
     const flags = (spawned || this.listenerCount('message') > 0 ? WANTS_MESSAGES : 0) | CANCELLABLE
     const poolId = this.#id

@@ -1,11 +1,14 @@
 //! The napi layer: the functions `lib/` calls. Thin on purpose: option validation and the
 //! EventEmitter surface live in JS (`lib/pool.js`), the work in the engine. Every function here settles
 //! failures through the promise it returns; none throws for anything a caller of `Pool` can pass.
+// napi-rs compiles the exported functions out of `cargo test` builds, leaving their helpers unused.
+#![cfg_attr(test, allow(dead_code))]
 
 mod convert;
 mod env;
 pub(crate) mod js;
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -26,11 +29,21 @@ use crate::tasks::{Task, TaskRegistry};
 /// The environment variable that adds the test-only tasks when the addon loads.
 const TEST_TASKS_VAR: &str = "NATIVE_POOL_TEST_TASKS";
 
+/// Set by `enableTestTasks()` (jest's setup file: jest hides `process.env` changes from the addon).
+static TEST_TASKS: AtomicBool = AtomicBool::new(false);
+
+/// Adds the test-only tasks, if called before the task list is first read (before `lib/` loads).
+#[napi(js_name = "enableTestTasks")]
+pub fn enable_test_tasks() {
+    TEST_TASKS.store(true, Ordering::Release);
+}
+
 /// Every task, sorted by name; JS refers to a task by its index here.
 fn tasks() -> &'static [Arc<dyn Task>] {
     static TASKS: OnceLock<Vec<Arc<dyn Task>>> = OnceLock::new();
     TASKS.get_or_init(|| {
-        let registry = if std::env::var_os(TEST_TASKS_VAR).is_some_and(|v| v == "1") {
+        let test_tasks = TEST_TASKS.load(Ordering::Acquire) || std::env::var_os(TEST_TASKS_VAR).is_some_and(|v| v == "1");
+        let registry = if test_tasks {
             TaskRegistry::with_test_tasks()
         } else {
             TaskRegistry::builtin()
