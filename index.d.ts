@@ -47,7 +47,7 @@ export interface TaskMap {
   brotliCompress: { args: BrotliCompressArgs; result: Buffer; message: Progress }
   /** Decompresses brotli, as `zlib.brotliDecompress`. */
   brotliDecompress: { args: DecompressArgs; result: Buffer; message: Progress }
-  /** A Zstandard frame, readable by the zstd CLI and `zlib.zstdDecompress` (Node 22.15+). */
+  /** A standard Zstandard frame, read by the zstd CLI (tested) and so by Node 22.15+ `zlib.zstdDecompress`. */
   zstdCompress: { args: ZstdCompressArgs; result: Buffer; message: Progress }
   /** Decompresses one or more Zstandard frames. */
   zstdDecompress: { args: DecompressArgs; result: Buffer; message: Progress }

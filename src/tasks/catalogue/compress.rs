@@ -112,7 +112,7 @@ impl Task for CompressionTask {
             (Codec::Zlib(Format::Raw), Direction::Decompress) => "Decompresses raw deflate, as zlib.inflateRaw; bounded by maxOutputLength",
             (Codec::Brotli, Direction::Compress) => "Brotli (RFC 7932), readable by zlib.brotliDecompress",
             (Codec::Brotli, Direction::Decompress) => "Decompresses brotli, as zlib.brotliDecompress; bounded by maxOutputLength",
-            (Codec::Zstd, Direction::Compress) => "Zstandard (RFC 8878) frame, readable by the zstd CLI and zlib.zstdDecompress",
+            (Codec::Zstd, Direction::Compress) => "Zstandard (RFC 8878) frame, readable by the zstd CLI",
             (Codec::Zstd, Direction::Decompress) => "Decompresses Zstandard frames (one or more); bounded by maxOutputLength",
         }
     }
