@@ -193,6 +193,8 @@ export interface PoolOptions {
    * when the pool saturates every CPU, the event loop still wins the CPU whenever it has work.
    */
   niceIncrement?: number
+  /** Keep run/wait-time histograms and utilization for `stats()`. Default true. */
+  recordTiming?: boolean
 }
 
 export interface ResolvedPoolOptions {
@@ -201,6 +203,7 @@ export interface ResolvedPoolOptions {
   idleTimeout: number
   maxQueue: number
   niceIncrement: number
+  recordTiming: boolean
 }
 
 export interface RunOptions {

@@ -41,7 +41,7 @@ function onlyKnown(field, options, known) {
   }
 }
 
-const POOL_OPTIONS = ['threads', 'minThreads', 'maxThreads', 'idleTimeout', 'maxQueue', 'niceIncrement']
+const POOL_OPTIONS = ['threads', 'minThreads', 'maxThreads', 'idleTimeout', 'maxQueue', 'niceIncrement', 'recordTiming']
 
 /**
  * The pool's configuration from `new Pool(options)`; throws at once on a bad option.
@@ -52,6 +52,7 @@ const POOL_OPTIONS = ['threads', 'minThreads', 'maxThreads', 'idleTimeout', 'max
  * - `maxQueue`: jobs that may wait for a thread (default Infinity).
  * - `niceIncrement`: how much lower the threads' CPU priority is than the process's (Linux, 0-19,
  *   default 10), so the event loop wins the CPU when the pool is saturated.
+ * - `recordTiming`: keep run/wait-time histograms and utilization (default true).
  */
 function poolConfig(options, cpus) {
   const o = plainObject('options', options)
@@ -76,7 +77,12 @@ function poolConfig(options, cpus) {
   let maxQueue = Infinity
   if (has('maxQueue') && o.maxQueue !== Infinity) maxQueue = integer('options.maxQueue', o.maxQueue, 0, Number.MAX_SAFE_INTEGER)
   const niceIncrement = has('niceIncrement') ? integer('options.niceIncrement', o.niceIncrement, 0, 19) : 10
-  return { minThreads, maxThreads, idleTimeout, maxQueue, niceIncrement }
+  let recordTiming = true
+  if (has('recordTiming')) {
+    if (typeof o.recordTiming !== 'boolean') throw invalidArg('options.recordTiming', `expected a boolean, got ${describe(o.recordTiming)}`)
+    recordTiming = o.recordTiming
+  }
+  return { minThreads, maxThreads, idleTimeout, maxQueue, niceIncrement, recordTiming }
 }
 
 const RUN_OPTIONS = ['signal', 'timeout', 'priority']

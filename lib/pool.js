@@ -45,13 +45,13 @@ class Pool extends EventEmitter {
   #shared
 
   /**
-   * @param {object} [options] threads | minThreads/maxThreads, idleTimeout, maxQueue, niceIncrement (README)
+   * @param {object} [options] threads | minThreads/maxThreads, idleTimeout, maxQueue, niceIncrement, recordTiming (README)
    */
   constructor(options) {
     super()
     this.#shared = options === SHARED
     this.#config = this.#shared
-      ? { minThreads: native.cpuCount(), maxThreads: native.cpuCount(), idleTimeout: Infinity, maxQueue: Infinity, niceIncrement: 10 }
+      ? { minThreads: native.cpuCount(), maxThreads: native.cpuCount(), idleTimeout: Infinity, maxQueue: Infinity, niceIncrement: 10, recordTiming: true }
       : poolConfig(options, native.cpuCount())
     const c = this.#config
     this.#id = native.createPool(
@@ -60,6 +60,7 @@ class Pool extends EventEmitter {
       c.idleTimeout,
       c.maxQueue === Infinity ? -1 : c.maxQueue,
       c.niceIncrement,
+      c.recordTiming,
       this.#shared,
       (events) => this.#dispatch(events),
       makeError,

@@ -130,6 +130,7 @@ pub fn create_pool(
     idle_timeout_ms: f64,
     max_queue: f64,
     nice_increment: u32,
+    record_timing: bool,
     shared: bool,
     dispatch: Unknown<'_>,
     make_error: Unknown<'_>,
@@ -151,6 +152,7 @@ pub fn create_pool(
             max_queue: (max_queue >= 0.0).then_some(max_queue as usize),
             thread_name: "native-pool".into(),
             nice: nice_increment.min(19) as u8,
+            record_timing,
         };
         (Arc::new(ThreadPool::new(config, Arc::new(ThreadEvents { sink, pool: id }))), true)
     };
