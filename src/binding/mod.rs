@@ -1,11 +1,14 @@
 //! The napi layer: the functions `lib/` calls. Thin on purpose: option validation and the
 //! EventEmitter surface live in JS (`lib/pool.js`), the work in the engine. Every function here settles
 //! failures through the promise it returns; none throws for anything a caller of `Pool` can pass.
+// napi-rs compiles the exported functions out of `cargo test` builds, leaving their helpers unused.
+#![cfg_attr(test, allow(dead_code))]
 
 mod convert;
 mod env;
 pub(crate) mod js;
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -26,11 +29,21 @@ use crate::tasks::{Task, TaskRegistry};
 /// The environment variable that adds the test-only tasks when the addon loads.
 const TEST_TASKS_VAR: &str = "NATIVE_POOL_TEST_TASKS";
 
+/// Set by `enableTestTasks()` (jest's setup file: jest hides `process.env` changes from the addon).
+static TEST_TASKS: AtomicBool = AtomicBool::new(false);
+
+/// Adds the test-only tasks, if called before the task list is first read (before `lib/` loads).
+#[napi(js_name = "enableTestTasks")]
+pub fn enable_test_tasks() {
+    TEST_TASKS.store(true, Ordering::Release);
+}
+
 /// Every task, sorted by name; JS refers to a task by its index here.
 fn tasks() -> &'static [Arc<dyn Task>] {
     static TASKS: OnceLock<Vec<Arc<dyn Task>>> = OnceLock::new();
     TASKS.get_or_init(|| {
-        let registry = if std::env::var_os(TEST_TASKS_VAR).is_some_and(|v| v == "1") {
+        let test_tasks = TEST_TASKS.load(Ordering::Acquire) || std::env::var_os(TEST_TASKS_VAR).is_some_and(|v| v == "1");
+        let registry = if test_tasks {
             TaskRegistry::with_test_tasks()
         } else {
             TaskRegistry::builtin()
@@ -116,6 +129,8 @@ pub fn create_pool(
     max_threads: u32,
     idle_timeout_ms: f64,
     max_queue: f64,
+    nice_increment: u32,
+    record_timing: bool,
     shared: bool,
     dispatch: Unknown<'_>,
     make_error: Unknown<'_>,
@@ -136,6 +151,8 @@ pub fn create_pool(
             idle_timeout: Duration::try_from_secs_f64(idle_timeout_ms / 1000.0).unwrap_or(Duration::MAX),
             max_queue: (max_queue >= 0.0).then_some(max_queue as usize),
             thread_name: "native-pool".into(),
+            nice: nice_increment.min(19) as u8,
+            record_timing,
         };
         (Arc::new(ThreadPool::new(config, Arc::new(ThreadEvents { sink, pool: id }))), true)
     };
@@ -143,6 +160,7 @@ pub fn create_pool(
         pool,
         owned,
         pending: 0,
+        backlogged: false,
         refd: true,
         closed: false,
         close_waiters: Vec::new(),
@@ -152,8 +170,51 @@ pub fn create_pool(
     Ok(id)
 }
 
+/// Exports `run`, the hot path of `pool.run(task, args)`, as a plain Node-API callback: it skips the
+/// per-call bookkeeping of napi-rs's generated wrappers, which measurably costs on a path that runs
+/// hundreds of thousands of times a second.
+#[napi(module_exports)]
+pub fn raw_exports(exports: Object<'_>, env: Env) -> Result<()> {
+    let mut f = std::ptr::null_mut();
+    js::napi_call!(sys::napi_create_function(env.raw(), c"run".as_ptr(), 3, Some(run), std::ptr::null_mut(), &mut f))
+        .map_err(napi_failed)?;
+    js::napi_call!(sys::napi_set_named_property(env.raw(), exports.raw(), c"run".as_ptr(), f)).map_err(napi_failed)
+}
+
+/// `run(pool, task, args, jobId, flags)`: submits a task with default options and returns its promise.
+/// `flags`: 1 = deliver messages. Never throws for a bad task or argument: the promise rejects.
+unsafe extern "C" fn run(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+    let mut argc = 5;
+    let mut argv = [std::ptr::null_mut(); 5];
+    let read = js::napi_call!(sys::napi_get_cb_info(
+        env,
+        info,
+        &mut argc,
+        argv.as_mut_ptr(),
+        std::ptr::null_mut(),
+        std::ptr::null_mut()
+    ));
+    let u32_at = |i: usize| {
+        let mut n = 0u32;
+        let _ = js::napi_call!(sys::napi_get_value_uint32(env, argv[i], &mut n));
+        n
+    };
+    let (pool, task, args, flags) = (u32_at(0), u32_at(1), argv[2], u32_at(4));
+    let mut job_id = 0.0;
+    let _ = js::napi_call!(sys::napi_get_value_double(env, argv[3], &mut job_id));
+    let options = JobOptions { priority: 0, timeout: None, wants_messages: flags & FLAG_MESSAGES != 0 };
+    match read.map_err(napi_failed).and_then(|()| submit_job(env, pool, task, args, job_id, options, false)) {
+        Ok(promise) => promise,
+        Err(e) => {
+            let _ = js::napi_call!(sys::napi_throw_error(env, std::ptr::null(), c"native-pool: run() failed".as_ptr()));
+            drop(e);
+            std::ptr::null_mut()
+        }
+    }
+}
+
 /// Submits a task; returns its promise. Never throws: every failure rejects the promise.
-/// `flags`: 1 = deliver messages, 2 = cancellable by `cancel(jobId)`. `timeoutMs` <= 0: none.
+/// `flags`: 1 = deliver messages, 2 = cancellable by `cancel(pool, jobId)`. `timeoutMs` <= 0: none.
 #[napi(js_name = "submit")]
 #[allow(clippy::too_many_arguments)]
 pub fn submit(
@@ -166,8 +227,27 @@ pub fn submit(
     timeout_ms: f64,
     flags: u32,
 ) -> Result<sys::napi_value> {
-    let raw = env.raw();
-    let cell = state_of(&env)?;
+    let options = JobOptions {
+        priority,
+        timeout: if timeout_ms > 0.0 { Duration::try_from_secs_f64(timeout_ms / 1000.0).ok() } else { None },
+        wants_messages: flags & FLAG_MESSAGES != 0,
+    };
+    submit_job(env.raw(), pool, task, args.raw(), job_id, options, flags & FLAG_CANCELLABLE != 0)
+}
+
+const FLAG_MESSAGES: u32 = 1;
+const FLAG_CANCELLABLE: u32 = 2;
+
+fn submit_job(
+    raw: sys::napi_env,
+    pool: u32,
+    task: u32,
+    args: sys::napi_value,
+    job_id: f64,
+    options: JobOptions,
+    cancellable: bool,
+) -> Result<sys::napi_value> {
+    let cell = env::state(raw).ok_or_else(|| Error::from_reason("native-pool: init() was not called in this environment"))?;
     let (deferred, promise) = js::promise(raw).map_err(napi_failed)?;
     let reject = |e: TaskError| env::reject_with(raw, env::make_error_fn(cell, pool), deferred, &e);
 
@@ -187,7 +267,7 @@ pub fn submit(
         }
     };
     let mut kept = Kept::default();
-    let prepared = convert::args_from_js(raw, args.raw(), matches!(task_impl.args(), ArgsSchema::Any), &mut kept)
+    let prepared = convert::args_from_js(raw, args, matches!(task_impl.args(), ArgsSchema::Any), &mut kept)
         .and_then(|value| task_impl.prepare(value));
     let work = match prepared {
         Ok(work) => work,
@@ -199,14 +279,8 @@ pub fn submit(
     };
 
     let control = JobControl::new();
-    let cancellable = flags & 2 != 0;
     let mut st = cell.borrow_mut();
     let ticket = st.pending.insert(Pending { deferred, control: control.clone(), pool, job_id, task, kept, cancellable });
-    let options = JobOptions {
-        priority,
-        timeout: if timeout_ms > 0.0 { Duration::try_from_secs_f64(timeout_ms / 1000.0).ok() } else { None },
-        wants_messages: flags & 1 != 0,
-    };
     let sink: Arc<dyn JobSink> = st.sink.clone();
     st.sink_submitted();
     match threads.submit(Job::new(work, sink, ticket as u64, control, options)) {
@@ -268,6 +342,12 @@ pub fn destroy_pool(env: Env, pool: u32) -> Result<sys::napi_value> {
 pub fn set_ref(env: Env, pool: u32, refd: bool) -> Result<()> {
     state_of(&env)?.borrow_mut().set_ref(pool, refd);
     Ok(())
+}
+
+/// Jobs submitted through this pool (from this environment) and not yet settled.
+#[napi(js_name = "poolPending")]
+pub fn pool_pending(env: Env, pool: u32) -> Result<u32> {
+    Ok(state_of(&env)?.borrow().pools.get(pool as usize).map_or(0, |e| e.pending as u32))
 }
 
 /// The pool's counters and latency summaries (nanoseconds), as a plain object.

@@ -45,7 +45,8 @@ pub struct Job {
     pub(crate) control: Arc<JobControl>,
     pub(crate) sink: Arc<dyn JobSink>,
     pub(crate) options: JobOptions,
-    pub(crate) queued_at: Instant,
+    /// When it was queued, if the pool records timings (set by `ThreadPool::submit`).
+    pub(crate) queued_at: Option<Instant>,
 }
 
 impl Job {
@@ -57,6 +58,6 @@ impl Job {
         control: Arc<JobControl>,
         options: JobOptions,
     ) -> Job {
-        Job { ticket, work, control, sink, options, queued_at: Instant::now() }
+        Job { ticket, work, control, sink, options, queued_at: None }
     }
 }
