@@ -377,6 +377,7 @@ fn dynamic_threads_grow_and_retire() {
         idle_timeout: Duration::from_millis(30),
         max_queue: None,
         thread_name: "grow-test".into(),
+        ..PoolConfig::fixed(2)
     };
     let pool = ThreadPool::new(config, observer);
     assert_eq!(pool.stats().threads, 0, "no thread starts before there is work");
@@ -425,6 +426,7 @@ fn min_threads_stay_when_idle() {
         idle_timeout: Duration::from_millis(20),
         max_queue: None,
         thread_name: "min-test".into(),
+        ..PoolConfig::fixed(2)
     };
     let pool = ThreadPool::new(config, observer);
     assert!(matches!(events.recv_timeout(PATIENCE).unwrap(), ThreadEvent::Started(_)));
