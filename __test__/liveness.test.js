@@ -90,10 +90,7 @@ test('after destroy() with a running task the process exits by itself', async ()
   expect(out.stdout.split('\n').sort()).toEqual(['', 'destroyed', 'queued ERR_POOL_CLOSED', 'running ERR_POOL_CLOSED'].sort())
 })
 
-// BUG (reported): destroy() after close() has completed pushes a new close waiter in
-// src/binding/env.rs close_pool (first == false, so no join thread, and the pool is already done) and
-// refs the threadsafe function for it: the waiter is never resolved and the process never exits.
-test.failing('destroy() after close() has completed still lets the process exit', async () => {
+test('destroy() after close() has completed still lets the process exit', async () => {
   const out = await runNode(
     `
     const { Pool } = require('.')

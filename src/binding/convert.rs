@@ -11,6 +11,10 @@ use crate::engine::value::{Bytes, Value};
 /// How deep nested arrays and objects may go (a cycle hits this limit too).
 const MAX_DEPTH: usize = 64;
 
+/// How many values one argument may hold in all: bounds the work and memory a conversion can take
+/// (a sparse array of length 2^32 - 1, or a tree that shares subtrees, would otherwise take it all).
+const MAX_VALUES: usize = 1_000_000;
+
 /// JS objects a job keeps alive while it runs: the memory its `Bytes` borrow, and the values its
 /// `Value::Handle`s stand for (`Handle(i)` is `kept[i]`). Deleted when the job is settled.
 #[derive(Default)]
@@ -31,17 +35,44 @@ impl Kept {
 }
 
 /// Converts a task's argument. With `opaque_objects` (a task taking any value), objects, arrays,
-/// functions and binary data are not read at all: they become handles and come back as themselves.
+/// functions and binary data are not read at all: they become handles and come back as
+/// themselves. Otherwise the argument must be a plain object (checked before anything is read).
 pub(crate) fn args_from_js(env: Env, v: Val, opaque_objects: bool, kept: &mut Kept) -> Result<Value, TaskError> {
+    let ty = js::type_of(env, v).map_err(|_| unreadable("args"))?;
+    let mut budget = MAX_VALUES;
     if opaque_objects {
-        let ty = js::type_of(env, v).map_err(|_| unreadable("args"))?;
         return match ty {
-            sys::ValueType::napi_object | sys::ValueType::napi_function | sys::ValueType::napi_symbol
+            sys::ValueType::napi_object
+            | sys::ValueType::napi_function
+            | sys::ValueType::napi_symbol
             | sys::ValueType::napi_external => Ok(Value::Handle(kept.keep(env, v)?)),
-            _ => from_js(env, v, "args", 0, kept),
+            _ => from_js(env, v, "args", 0, &mut budget, kept),
         };
     }
-    from_js(env, v, "args", 0, kept)
+    let is_array = ty == sys::ValueType::napi_object && js::is_array(env, v).map_err(|_| unreadable("args"))?;
+    if ty != sys::ValueType::napi_object || is_array {
+        let got = if is_array { "array" } else { js_type_name(ty) };
+        return Err(TaskError::invalid_arg("args", format!("expected an object, got {got}")));
+    }
+    from_js(env, v, "args", 0, &mut budget, kept)
+}
+
+fn js_type_name(ty: i32) -> &'static str {
+    match ty {
+        sys::ValueType::napi_undefined => "undefined",
+        sys::ValueType::napi_null => "null",
+        sys::ValueType::napi_boolean => "boolean",
+        sys::ValueType::napi_number => "number",
+        sys::ValueType::napi_string => "string",
+        sys::ValueType::napi_symbol => "symbol",
+        sys::ValueType::napi_function => "function",
+        sys::ValueType::napi_bigint => "bigint",
+        _ => "object",
+    }
+}
+
+fn too_large(field: &str) -> TaskError {
+    TaskError::invalid_arg(field, format!("holds more than {MAX_VALUES} values"))
 }
 
 fn unreadable(field: &str) -> TaskError {
@@ -49,11 +80,12 @@ fn unreadable(field: &str) -> TaskError {
 }
 
 #[allow(non_upper_case_globals)]
-fn from_js(env: Env, v: Val, field: &str, depth: usize, kept: &mut Kept) -> Result<Value, TaskError> {
+fn from_js(env: Env, v: Val, field: &str, depth: usize, budget: &mut usize, kept: &mut Kept) -> Result<Value, TaskError> {
     use sys::ValueType::*;
     if depth > MAX_DEPTH {
         return Err(TaskError::invalid_arg(field, format!("nested more than {MAX_DEPTH} levels deep (or circular)")));
     }
+    *budget = budget.checked_sub(1).ok_or_else(|| too_large(field))?;
     let bad = |_| unreadable(field);
     Ok(match js::type_of(env, v).map_err(bad)? {
         napi_undefined => Value::Undefined,
@@ -74,13 +106,16 @@ fn from_js(env: Env, v: Val, field: &str, depth: usize, kept: &mut Kept) -> Resu
                 Value::Bytes(unsafe { Bytes::borrowed(ptr, len) })
             } else if js::is_array(env, v).map_err(bad)? {
                 let n = js::array_len(env, v).map_err(bad)?;
-                let mut items = Vec::with_capacity(n.min(1024) as usize);
+                if n as usize > *budget {
+                    return Err(too_large(field));
+                }
+                let mut items = Vec::with_capacity(n as usize);
                 for i in 0..n {
                     let item = js::get_element(env, v, i).map_err(|_| {
                         js::take_exception(env);
                         unreadable(field)
                     })?;
-                    items.push(from_js(env, item, field, depth + 1, kept)?);
+                    items.push(from_js(env, item, field, depth + 1, budget, kept)?);
                 }
                 Value::Array(items)
             } else {
@@ -89,6 +124,9 @@ fn from_js(env: Env, v: Val, field: &str, depth: usize, kept: &mut Kept) -> Resu
                     unreadable(field)
                 })?;
                 let n = js::array_len(env, keys).map_err(bad)?;
+                if n as usize > *budget {
+                    return Err(too_large(field));
+                }
                 let mut fields = Vec::with_capacity(n as usize);
                 for i in 0..n {
                     let key = js::get_element(env, keys, i).map_err(bad)?;
@@ -98,7 +136,7 @@ fn from_js(env: Env, v: Val, field: &str, depth: usize, kept: &mut Kept) -> Resu
                         js::take_exception(env); // a throwing getter or Proxy trap
                         unreadable(&child_field)
                     })?;
-                    let value = from_js(env, value, &child_field, depth + 1, kept)?;
+                    let value = from_js(env, value, &child_field, depth + 1, budget, kept)?;
                     fields.push((name, value));
                 }
                 Value::Object(fields)

@@ -162,6 +162,8 @@ pub(crate) struct PoolEntry {
     pub(crate) refd: bool,
     /// `close()` or `destroy()` was called: no more jobs through this entry.
     pub(crate) closed: bool,
+    /// Closing finished (threads joined, or this handle's jobs settled): later calls resolve at once.
+    pub(crate) done: bool,
     /// Promises of `close()` / `destroy()` calls, resolved once the pool is done.
     pub(crate) close_waiters: Vec<sys::napi_deferred>,
     /// The JS pool's `dispatch(events)`: receives its messages and thread events in batches. Deleted
@@ -472,6 +474,7 @@ pub(crate) fn pool_done(env: Env, cell: &StateCell, pool: u32) {
     let waiters = {
         let mut st = cell.borrow_mut();
         let Some(entry) = st.pools.get_mut(pool as usize) else { return };
+        entry.done = true;
         let waiters = std::mem::take(&mut entry.close_waiters);
         if let Some(r) = entry.dispatch.take() {
             js::delete_ref(env, r);
@@ -493,10 +496,14 @@ pub(crate) fn close_pool(env: Env, cell: &StateCell, pool: u32, destroy: bool) -
     let (deferred, promise) = js::promise(env)?;
     let mut st = cell.borrow_mut();
     let sink = st.sink.clone();
-    let Some(entry) = st.pools.get_mut(pool as usize) else {
-        drop(st);
-        js::resolve(env, deferred, js::undefined(env)?)?;
-        return Ok(promise);
+    let entry = match st.pools.get_mut(pool as usize) {
+        Some(entry) if !entry.done => entry,
+        _ => {
+            // Unknown, or already closed and done: nothing left to wait for.
+            drop(st);
+            js::resolve(env, deferred, js::undefined(env)?)?;
+            return Ok(promise);
+        }
     };
     let first = !entry.closed;
     entry.closed = true;

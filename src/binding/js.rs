@@ -121,13 +121,15 @@ pub(crate) fn get_string(env: Env, v: Val) -> JsResult<String> {
 
 /// A BigInt that fits in 128 bits, or `None`.
 pub(crate) fn get_bigint(env: Env, v: Val) -> JsResult<Option<i128>> {
-    let mut sign = 0;
+    // Asking for the word count alone needs both the sign and the words pointers null.
     let mut count = 0usize;
-    napi_call!(sys::napi_get_value_bigint_words(env, v, &mut sign, &mut count, ptr::null_mut()))?;
+    napi_call!(sys::napi_get_value_bigint_words(env, v, ptr::null_mut(), &mut count, ptr::null_mut()))?;
     if count > 2 {
         return Ok(None);
     }
+    let mut sign = 0;
     let mut words = [0u64; 2];
+    count = 2;
     napi_call!(sys::napi_get_value_bigint_words(env, v, &mut sign, &mut count, words.as_mut_ptr()))?;
     let mag = (words[1] as u128) << 64 | words[0] as u128;
     Ok(match (sign != 0, i128::try_from(mag)) {

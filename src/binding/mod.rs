@@ -163,6 +163,7 @@ pub fn create_pool(
         backlogged: false,
         refd: true,
         closed: false,
+        done: false,
         close_waiters: Vec::new(),
         dispatch: Some(dispatch),
         make_error,
