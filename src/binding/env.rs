@@ -453,16 +453,13 @@ fn settle(env: Env, cell: &StateCell, ticket: usize, outcome: Result<Value, Task
         }
         p
     };
-    let make_error = make_error_fn(cell, p.pool);
+    let outcome = outcome.and_then(|v| {
+        convert::to_js(env, v, &p.kept)
+            .map_err(|_| TaskError::failed("the task's result could not be converted to a JS value"))
+    });
     let result = match outcome {
-        Ok(v) => match convert::to_js(env, v, &p.kept) {
-            Ok(v) => js::resolve(env, p.deferred, v),
-            Err(_) => {
-                let e = TaskError::failed("the task's result could not be converted to a JS value");
-                js::reject(env, p.deferred, error_value(env, make_error, &e))
-            }
-        },
-        Err(e) => js::reject(env, p.deferred, error_value(env, make_error, &e)),
+        Ok(v) => js::resolve(env, p.deferred, v),
+        Err(e) => js::reject(env, p.deferred, error_value(env, make_error_fn(cell, p.pool), &e)),
     };
     debug_assert!(result.is_ok());
     p.kept.release(env);
