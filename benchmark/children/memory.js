@@ -1,0 +1,47 @@
+'use strict'
+// node --expose-gc memory.js SYSTEM THREADS TASKS: RSS of this process after a full GC,
+// (1) before anything is loaded (bare Node), (2) with the system's pool created and every thread
+// started, (3) after TASKS empty tasks (1,024 in flight), (4) after TASKS more.
+// SYSTEM may be "bare": then only (1) is reported.
+
+const { systemNamed, main } = require('./common')
+const { runBatch } = require('../lib/drive')
+
+async function settledRss() {
+  for (let i = 0; i < 3; i++) {
+    global.gc()
+    await new Promise((resolve) => setImmediate(resolve))
+  }
+  const m = process.memoryUsage()
+  return { rss: m.rss, heapUsed: m.heapUsed, external: m.external }
+}
+
+async function pump(inst, tasks) {
+  const chunk = 100_000
+  for (let done = 0; done < tasks; done += chunk) {
+    const n = Math.min(chunk, tasks - done)
+    const inputs = Array.from({ length: n }, (_, i) => done + i)
+    const { results } = await runBatch(inst, 'echo', inputs, 1024)
+    for (let i = 0; i < n; i++) if (results[i] !== done + i) throw new Error(`echo(${done + i}) answered ${results[i]}`)
+  }
+}
+
+main(async () => {
+  if (typeof global.gc !== 'function') throw new Error('run with --expose-gc')
+  const [name, threadsArg, tasksArg] = process.argv.slice(2)
+  const bare = await settledRss()
+  if (name === 'bare') return { bare }
+  const threads = Number(threadsArg)
+  const tasks = Number(tasksArg)
+  const sys = systemNamed(name)
+  const inst = await sys.create({ threads })
+  if (inst.startup) await inst.startup(threads)
+  else await inst.run('echo', 0)
+  const rest = await settledRss()
+  await pump(inst, tasks)
+  const after = await settledRss()
+  await pump(inst, tasks)
+  const after2 = await settledRss()
+  await inst.close()
+  return { bare, rest, after, after2, tasks }
+})
