@@ -182,7 +182,13 @@ impl<'a> TaskContext<'a> {
 
     /// Sleeps for `duration`, waking at once if the task is cancelled.
     pub fn sleep(&self, duration: Duration) -> Result<(), TaskError> {
-        let end = Instant::now() + duration;
+        let Some(end) = Instant::now().checked_add(duration) else {
+            // Longer than the clock can count: sleep until cancelled.
+            loop {
+                self.check()?;
+                std::thread::park_timeout(self.park_limit(Duration::from_secs(3600)));
+            }
+        };
         loop {
             self.check()?;
             let now = Instant::now();

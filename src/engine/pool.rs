@@ -349,7 +349,7 @@ fn run_job(shared: &Shared, slot: &WorkerSlot, job: Job) {
     let started = Instant::now();
     slot.stats.wait_time.record(started.duration_since(queued_at));
 
-    let deadline = options.timeout.map(|t| started + t);
+    let deadline = options.timeout.and_then(|t| started.checked_add(t));
     let outcome = {
         let ctx = TaskContext::new(&control, &*sink, ticket, options.wants_messages, deadline);
         catch_task_panic(|| {

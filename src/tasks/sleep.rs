@@ -32,7 +32,7 @@ impl Task for Sleep {
     fn prepare(&self, args: Value) -> Result<Work, TaskError> {
         let args = Args::parse(&self.args(), args)?;
         let ms = args.opt_f64("ms")?.unwrap_or(0.0);
-        let duration = Duration::from_secs_f64(ms / 1000.0);
+        let duration = Duration::try_from_secs_f64(ms / 1000.0).unwrap_or(Duration::MAX);
         Ok(Box::new(move |ctx| {
             ctx.sleep(duration)?;
             Ok(Value::Undefined)

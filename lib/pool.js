@@ -1,0 +1,307 @@
+'use strict'
+// The public `Pool` and `TaskHandle`: option validation, the EventEmitter surface, abort handling.
+// The work and the promises themselves live in the addon (src/binding).
+
+const { EventEmitter } = require('node:events')
+const { native, taskIndex } = require('./native.js')
+const { codes, makeError, invalidArg, abortError, describe } = require('./errors.js')
+const { poolConfig, runOptions } = require('./options.js')
+
+// Event kinds in a dispatched batch (src/binding/env.rs).
+const EVENT_MESSAGE = 1
+const EVENT_ONLINE = 2
+const EVENT_EXIT = 3
+const EVENT_DRAIN = 4
+
+// Job flags for the addon.
+const WANTS_MESSAGES = 1
+const CANCELLABLE = 2
+
+// Exit codes of a TaskHandle.
+const EXIT_OK = 0
+const EXIT_FAILED = 1
+const EXIT_CANCELLED = 2
+const EXIT_TIMED_OUT = 3
+
+let nextJobId = 1
+let sharedPool = null
+
+function rejected(err) {
+  return Promise.reject(err)
+}
+
+/** Rethrows a listener's exception outside the dispatch loop, as an uncaught exception. */
+function rethrowLater(err) {
+  process.nextTick(() => {
+    throw err
+  })
+}
+
+class Pool extends EventEmitter {
+  #id
+  #config
+  #closing = null
+  #handles = new Map()
+  #shared
+
+  /**
+   * @param {object} [options] threads | minThreads/maxThreads, idleTimeout, maxQueue (see README)
+   */
+  constructor(options) {
+    super()
+    this.#shared = options === SHARED
+    this.#config = this.#shared
+      ? { minThreads: native.cpuCount(), maxThreads: native.cpuCount(), idleTimeout: Infinity, maxQueue: Infinity }
+      : poolConfig(options, native.cpuCount())
+    const c = this.#config
+    this.#id = native.createPool(
+      c.minThreads,
+      c.maxThreads,
+      c.idleTimeout,
+      c.maxQueue === Infinity ? -1 : c.maxQueue,
+      this.#shared,
+      (events) => this.#dispatch(events),
+      makeError,
+    )
+  }
+
+  /**
+   * The process-wide pool that the main thread and every worker_threads Worker share: one set of
+   * native threads (one per CPU) for the whole process. Closing this handle stops nothing shared.
+   */
+  static shared() {
+    if (sharedPool === null || sharedPool.#closing !== null) sharedPool = new Pool(SHARED)
+    return sharedPool
+  }
+
+  /** Every registered task: `[{ name, description, args, result }]`. */
+  static tasks() {
+    return native.taskList().filter((t) => !t.name.startsWith('__'))
+  }
+
+  /**
+   * Runs `task` with `args`; resolves with its result. Never throws: every failure rejects with an
+   * Error carrying a stable `code`.
+   */
+  run(task, args, options) {
+    if (options === undefined) {
+      const index = typeof task === 'string' ? taskIndex.get(task) : undefined
+      if (index === undefined) return rejected(badTask(task))
+      const flags = this.listenerCount('message') > 0 ? WANTS_MESSAGES : 0
+      return native.submit(this.#id, index, args, nextJobId++, 0, 0, flags)
+    }
+    return this.#submit(task, args, options, false).promise
+  }
+
+  /**
+   * Starts `task` and returns its TaskHandle (an EventEmitter with 'message', 'error', 'exit', and a
+   * `result` promise). Never throws.
+   */
+  spawn(task, args, options) {
+    const { id, promise, cancel } = this.#submit(task, args, options, true)
+    const handle = new TaskHandle(id, typeof task === 'string' ? task : String(task), promise, cancel)
+    if (id !== 0) {
+      this.#handles.set(id, handle)
+      promise.then(
+        () => this.#handles.delete(id),
+        () => this.#handles.delete(id),
+      )
+    }
+    return handle
+  }
+
+  #submit(task, args, options, spawned) {
+    const id = nextJobId++
+    let opts
+    try {
+      opts = runOptions(options)
+    } catch (err) {
+      return { id: 0, promise: rejected(err), cancel: noop }
+    }
+    const index = typeof task === 'string' ? taskIndex.get(task) : undefined
+    if (index === undefined) return { id: 0, promise: rejected(badTask(task)), cancel: noop }
+    const { signal } = opts
+    if (signal !== undefined && signal.aborted) return { id: 0, promise: rejected(abortError(signal.reason)), cancel: noop }
+
+    const flags = (spawned || this.listenerCount('message') > 0 ? WANTS_MESSAGES : 0) | CANCELLABLE
+    const poolId = this.#id
+    const promise = native.submit(poolId, index, args, id, opts.priority, opts.timeout, flags)
+    let abortReason
+    const cancel = (reason) => {
+      abortReason = reason
+      native.cancel(poolId, id, 0)
+    }
+    if (signal === undefined) return { id, promise: withAbortError(promise, () => abortReason), cancel }
+
+    const onAbort = () => cancel(signal.reason)
+    signal.addEventListener('abort', onAbort, { once: true })
+    const forget = () => signal.removeEventListener('abort', onAbort)
+    promise.then(forget, forget)
+    return { id, promise: withAbortError(promise, () => abortReason), cancel }
+  }
+
+  /** Receives a batch of this pool's events from the addon. */
+  #dispatch(events) {
+    for (let i = 0; i < events.length; ) {
+      const kind = events[i]
+      try {
+        if (kind === EVENT_MESSAGE) {
+          const id = events[i + 1]
+          const task = TASK_NAMES[events[i + 2]]
+          const data = events[i + 3]
+          i += 4
+          const handle = this.#handles.get(id)
+          if (handle !== undefined) deliver(handle, 'message', data)
+          if (this.listenerCount('message') > 0) deliver(this, 'message', { id, task, data })
+        } else if (kind === EVENT_ONLINE) {
+          const thread = events[i + 1]
+          i += 2
+          deliver(this, 'online', thread)
+        } else if (kind === EVENT_EXIT) {
+          const thread = events[i + 1]
+          const code = events[i + 2]
+          i += 3
+          deliver(this, 'exit', thread, code)
+        } else if (kind === EVENT_DRAIN) {
+          i += 1
+          deliver(this, 'drain')
+        } else {
+          break
+        }
+      } catch (err) {
+        rethrowLater(err)
+      }
+    }
+  }
+
+  /**
+   * Finishes every accepted task, then stops the threads; resolves after each thread's 'exit' event,
+   * then emits 'close'. Later calls return the same promise.
+   */
+  close() {
+    if (this.#closing === null) this.#closing = this.#finish(native.closePool(this.#id))
+    return this.#closing
+  }
+
+  /**
+   * Rejects every queued task with ERR_POOL_CLOSED, cancels the running ones, then stops the threads.
+   */
+  destroy() {
+    if (this.#closing === null) this.#closing = this.#finish(native.destroyPool(this.#id))
+    else native.destroyPool(this.#id)
+    return this.#closing
+  }
+
+  async #finish(done) {
+    await done
+    this.emit('close')
+  }
+
+  /** `await using pool = new Pool()` closes the pool at the end of the block. */
+  [Symbol.asyncDispose]() {
+    return this.close()
+  }
+
+  /** Pending tasks keep the process alive (the default). */
+  ref() {
+    native.setRef(this.#id, true)
+    return this
+  }
+
+  /** Pending tasks no longer keep the process alive (an idle pool never does). */
+  unref() {
+    native.setRef(this.#id, false)
+    return this
+  }
+
+  /** Counters, latency summaries (milliseconds) and utilization. */
+  stats() {
+    return native.poolStats(this.#id)
+  }
+
+  /** Threads alive now. */
+  get threads() {
+    return this.stats().threads
+  }
+
+  /** Tasks waiting for a thread. */
+  get queueSize() {
+    return this.stats().queued
+  }
+
+  /** Tasks that finished with a result. */
+  get completed() {
+    return this.stats().completed
+  }
+
+  /** The options in force, defaults filled in. */
+  get options() {
+    return { ...this.#config }
+  }
+
+  /** Whether `close()` or `destroy()` was called. */
+  get closed() {
+    return this.#closing !== null
+  }
+}
+
+const SHARED = Symbol('shared pool')
+const TASK_NAMES = [...taskIndex.keys()]
+
+function noop() {}
+
+function badTask(task) {
+  if (typeof task !== 'string') return invalidArg('task', `expected a task name (string), got ${describe(task)}`)
+  return makeError(codes.ERR_UNKNOWN_TASK, `unknown task "${task}"`, true)
+}
+
+/** Replaces the addon's ABORT_ERR rejection with a proper AbortError carrying the abort reason. */
+function withAbortError(promise, reason) {
+  return promise.then(undefined, (err) => {
+    throw err !== null && typeof err === 'object' && err.code === codes.ABORT_ERR ? abortError(reason()) : err
+  })
+}
+
+function deliver(emitter, event, ...args) {
+  emitter.emit(event, ...args)
+}
+
+/**
+ * A spawned task, like a Worker: 'message' for each value it posts, 'error' if it fails (only emitted
+ * when someone listens: `result` always carries the failure), then 'exit' once with a code:
+ * 0 success, 1 failure, 2 cancelled (cancel(), an AbortSignal, destroy()), 3 timed out.
+ */
+class TaskHandle extends EventEmitter {
+  #cancel
+
+  constructor(id, task, promise, cancel) {
+    super()
+    this.id = id
+    this.task = task
+    this.#cancel = cancel
+    /** Resolves with the task's result; rejects with its error. Never an unhandled rejection by itself. */
+    this.result = promise
+    promise.then(
+      () => this.emit('exit', EXIT_OK),
+      (err) => {
+        const code = exitCodeOf(err)
+        if (code !== EXIT_CANCELLED && this.listenerCount('error') > 0) this.emit('error', err)
+        this.emit('exit', code)
+      },
+    )
+  }
+
+  /** Stops the task: removed from the queue if it has not started, else asked to stop (within ms). */
+  cancel(reason) {
+    this.#cancel(reason)
+  }
+}
+
+function exitCodeOf(err) {
+  const code = err !== null && typeof err === 'object' ? err.code : undefined
+  if (code === codes.ABORT_ERR || code === codes.ERR_POOL_CLOSED) return EXIT_CANCELLED
+  if (code === codes.ERR_TASK_TIMEOUT) return EXIT_TIMED_OUT
+  return EXIT_FAILED
+}
+
+module.exports = { Pool, TaskHandle }

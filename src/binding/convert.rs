@@ -1,0 +1,144 @@
+//! JS values to `Value` and back, at the boundary. Binary data crosses without a copy: inputs borrow the
+//! caller's memory (the JS object is kept alive by a reference until the job is settled), outputs hand
+//! their `Vec` to a Buffer.
+
+use napi::sys;
+
+use super::js::{self, Env, Val};
+use crate::engine::error::TaskError;
+use crate::engine::value::{Bytes, Value};
+
+/// How deep nested arrays and objects may go (a cycle hits this limit too).
+const MAX_DEPTH: usize = 64;
+
+/// JS objects a job keeps alive while it runs: the memory its `Bytes` borrow, and the values its
+/// `Value::Handle`s stand for (`Handle(i)` is `kept[i]`). Deleted when the job is settled.
+#[derive(Default)]
+pub(crate) struct Kept(pub(crate) Vec<sys::napi_ref>);
+
+impl Kept {
+    fn keep(&mut self, env: Env, v: Val) -> Result<u32, TaskError> {
+        let r = js::new_ref(env, v).map_err(|_| TaskError::failed("could not keep an argument alive"))?;
+        self.0.push(r);
+        Ok((self.0.len() - 1) as u32)
+    }
+
+    pub(crate) fn release(self, env: Env) {
+        for r in self.0 {
+            js::delete_ref(env, r);
+        }
+    }
+}
+
+/// Converts a task's argument. With `opaque_objects` (a task taking any value), objects, arrays,
+/// functions and binary data are not read at all: they become handles and come back as themselves.
+pub(crate) fn args_from_js(env: Env, v: Val, opaque_objects: bool, kept: &mut Kept) -> Result<Value, TaskError> {
+    if opaque_objects {
+        let ty = js::type_of(env, v).map_err(|_| unreadable("args"))?;
+        return match ty {
+            sys::ValueType::napi_object | sys::ValueType::napi_function | sys::ValueType::napi_symbol
+            | sys::ValueType::napi_external => Ok(Value::Handle(kept.keep(env, v)?)),
+            _ => from_js(env, v, "args", 0, kept),
+        };
+    }
+    from_js(env, v, "args", 0, kept)
+}
+
+fn unreadable(field: &str) -> TaskError {
+    TaskError::invalid_arg(field, "could not be read")
+}
+
+#[allow(non_upper_case_globals)]
+fn from_js(env: Env, v: Val, field: &str, depth: usize, kept: &mut Kept) -> Result<Value, TaskError> {
+    use sys::ValueType::*;
+    if depth > MAX_DEPTH {
+        return Err(TaskError::invalid_arg(field, format!("nested more than {MAX_DEPTH} levels deep (or circular)")));
+    }
+    let bad = |_| unreadable(field);
+    Ok(match js::type_of(env, v).map_err(bad)? {
+        napi_undefined => Value::Undefined,
+        napi_null => Value::Null,
+        napi_boolean => Value::Bool(js::get_bool(env, v).map_err(bad)?),
+        napi_number => Value::Number(js::get_number(env, v).map_err(bad)?),
+        napi_string => Value::String(js::get_string(env, v).map_err(bad)?),
+        napi_bigint => match js::get_bigint(env, v).map_err(bad)? {
+            Some(n) => Value::BigInt(n),
+            None => return Err(TaskError::invalid_arg(field, "BigInt does not fit in 128 bits")),
+        },
+        napi_object => {
+            if let Some((ptr, len)) = js::byte_view(env, v).map_err(bad)? {
+                kept.keep(env, v)?;
+                // SAFETY: the reference just taken keeps the object, and so its backing store, alive
+                // until the job is settled, after the task has dropped every `Bytes`; the caller agrees
+                // not to write to it meanwhile (documented in the README).
+                Value::Bytes(unsafe { Bytes::borrowed(ptr, len) })
+            } else if js::is_array(env, v).map_err(bad)? {
+                let n = js::array_len(env, v).map_err(bad)?;
+                let mut items = Vec::with_capacity(n.min(1024) as usize);
+                for i in 0..n {
+                    let item = js::get_element(env, v, i).map_err(|_| {
+                        js::take_exception(env);
+                        unreadable(field)
+                    })?;
+                    items.push(from_js(env, item, field, depth + 1, kept)?);
+                }
+                Value::Array(items)
+            } else {
+                let keys = js::own_keys(env, v).map_err(|_| {
+                    js::take_exception(env);
+                    unreadable(field)
+                })?;
+                let n = js::array_len(env, keys).map_err(bad)?;
+                let mut fields = Vec::with_capacity(n as usize);
+                for i in 0..n {
+                    let key = js::get_element(env, keys, i).map_err(bad)?;
+                    let name = js::get_string(env, key).map_err(bad)?;
+                    let child_field = if depth == 0 { name.clone() } else { format!("{field}.{name}") };
+                    let value = js::get_property(env, v, key).map_err(|_| {
+                        js::take_exception(env); // a throwing getter or Proxy trap
+                        unreadable(&child_field)
+                    })?;
+                    let value = from_js(env, value, &child_field, depth + 1, kept)?;
+                    fields.push((name, value));
+                }
+                Value::Object(fields)
+            }
+        }
+        // Functions, symbols and externals cannot cross to a thread; a task that takes `any`
+        // gets them as handles, every other task rejects them in validation.
+        _ => Value::Handle(kept.keep(env, v)?),
+    })
+}
+
+/// Converts a result or message back to JS.
+pub(crate) fn to_js(env: Env, value: Value, kept: &Kept) -> js::JsResult<Val> {
+    match value {
+        Value::Undefined => js::undefined(env),
+        Value::Null => js::null(env),
+        Value::Bool(b) => js::boolean(env, b),
+        Value::Number(n) => js::number(env, n),
+        Value::BigInt(n) => js::bigint(env, n),
+        Value::String(s) => js::string(env, &s),
+        Value::Bytes(b) => js::buffer_from_vec(env, b.into_vec()),
+        Value::Array(items) => {
+            let arr = js::array(env, items.len())?;
+            for (i, item) in items.into_iter().enumerate() {
+                let v = to_js(env, item, kept)?;
+                js::set_element(env, arr, i as u32, v)?;
+            }
+            Ok(arr)
+        }
+        Value::Object(fields) => {
+            let obj = js::object(env)?;
+            for (k, v) in fields {
+                let v = to_js(env, v, kept)?;
+                js::set_named(env, obj, &k, v)?;
+            }
+            Ok(obj)
+        }
+        Value::Handle(i) => match kept.0.get(i as usize) {
+            Some(r) => js::ref_value(env, *r),
+            None => js::undefined(env),
+        },
+    }
+}

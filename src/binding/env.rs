@@ -1,0 +1,549 @@
+//! One JS environment (the main thread, or one `worker_threads` Worker): where a promise is settled.
+//!
+//! `EnvSink` is the half pool threads touch: they push events (messages, outcomes, thread starts and
+//! stops) under one lock and, if no wake-up is already on its way, make one threadsafe-function call.
+//! `EnvState` is the half only the JS thread touches: the pending jobs with their deferreds, the pools,
+//! and the keep-alive count. `on_batch` drains the events on the JS thread, settles every promise
+//! first, then hands the rest to the JS dispatcher in a single call. See README.md beside this file.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::ffi::c_void;
+use std::ptr;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
+
+use napi::sys;
+use slab::Slab;
+
+use super::convert::{self, Kept};
+use super::js::{self, napi_call, Env, Val};
+use crate::engine::context::JobControl;
+use crate::engine::error::{CancelReason, TaskError};
+use crate::engine::job::JobSink;
+use crate::engine::pool::{PoolObserver, ThreadPool};
+use crate::engine::value::Value;
+
+/// Event kinds as the JS dispatcher sees them (`lib/dispatch.js` mirrors these numbers).
+pub(crate) const EVENT_MESSAGE: u32 = 1;
+pub(crate) const EVENT_ONLINE: u32 = 2;
+pub(crate) const EVENT_EXIT: u32 = 3;
+
+/// What pool threads report to an environment.
+pub(crate) enum Event {
+    Message { ticket: u64, message: Value },
+    Done { ticket: u64, outcome: Result<Value, TaskError> },
+    ThreadOnline { pool: u32, thread: u32 },
+    ThreadExit { pool: u32, thread: u32, code: i32 },
+    /// Every thread of an owned pool has been joined after `close` or `destroy`.
+    PoolJoined { pool: u32 },
+}
+
+struct Inbox {
+    events: Vec<Event>,
+    /// False once the environment is being torn down: nothing is pushed and the threadsafe function is
+    /// never called again (it is released right after).
+    alive: bool,
+}
+
+/// The thread-safe half of an environment.
+pub(crate) struct EnvSink {
+    inbox: Mutex<Inbox>,
+    /// Mirrors `Inbox::alive` for the cheap check at dequeue.
+    alive: AtomicBool,
+    /// A threadsafe-function call is on its way and has not started draining: don't make another.
+    scheduled: AtomicBool,
+    tsfn: Tsfn,
+    /// Jobs submitted from this environment whose outcome no pool thread has reported yet.
+    unfinished: AtomicUsize,
+    all_finished: Condvar,
+    finished_lock: Mutex<()>,
+}
+
+/// The threadsafe function that wakes the JS thread.
+struct Tsfn(sys::napi_threadsafe_function);
+// SAFETY: Node-API threadsafe functions are made to be called from any thread; it is only called
+// while `Inbox::alive`, under the inbox lock, and released after `alive` is cleared under that lock.
+unsafe impl Send for Tsfn {}
+// SAFETY: as above.
+unsafe impl Sync for Tsfn {}
+
+impl EnvSink {
+    fn push(&self, event: Event) {
+        let mut inbox = self.inbox.lock().unwrap_or_else(|e| e.into_inner());
+        if !inbox.alive {
+            return;
+        }
+        inbox.events.push(event);
+        if !self.scheduled.swap(true, Ordering::AcqRel) {
+            // Non-blocking with an unbounded queue: only fails once the function is closing, and then
+            // nobody is left to tell.
+            // SAFETY: `alive` (checked under this lock) guarantees the function is not released yet.
+            unsafe {
+                sys::napi_call_threadsafe_function(
+                    self.tsfn.0,
+                    ptr::null_mut(),
+                    sys::ThreadsafeFunctionCallMode::nonblocking,
+                )
+            };
+        }
+    }
+
+    fn take_events(&self) -> Vec<Event> {
+        // Clear the flag before taking: an event pushed after the take schedules a new call, one
+        // pushed before it is in this batch. At worst a call finds an empty inbox.
+        self.scheduled.store(false, Ordering::Release);
+        std::mem::take(&mut self.inbox.lock().unwrap_or_else(|e| e.into_inner()).events)
+    }
+
+    fn finish_one(&self) {
+        if self.unfinished.fetch_sub(1, Ordering::AcqRel) == 1 && !self.alive.load(Ordering::Acquire) {
+            let _guard = self.finished_lock.lock().unwrap_or_else(|e| e.into_inner());
+            self.all_finished.notify_all();
+        }
+    }
+}
+
+impl JobSink for EnvSink {
+    fn is_alive(&self) -> bool {
+        self.alive.load(Ordering::Acquire)
+    }
+
+    fn message(&self, ticket: u64, message: Value) {
+        self.push(Event::Message { ticket, message });
+    }
+
+    fn complete(&self, ticket: u64, outcome: Result<Value, TaskError>) {
+        self.push(Event::Done { ticket, outcome });
+        self.finish_one();
+    }
+}
+
+/// Reports an owned pool's thread starts and stops to its environment.
+pub(crate) struct ThreadEvents {
+    pub(crate) sink: Arc<EnvSink>,
+    pub(crate) pool: u32,
+}
+
+impl PoolObserver for ThreadEvents {
+    fn thread_started(&self, thread: u32) {
+        self.sink.push(Event::ThreadOnline { pool: self.pool, thread });
+    }
+    fn thread_stopped(&self, thread: u32, code: i32) {
+        self.sink.push(Event::ThreadExit { pool: self.pool, thread, code });
+    }
+}
+
+/// A job submitted from this environment and not yet settled.
+pub(crate) struct Pending {
+    pub(crate) deferred: sys::napi_deferred,
+    pub(crate) control: Arc<JobControl>,
+    pub(crate) pool: u32,
+    pub(crate) job_id: f64,
+    pub(crate) task: u32,
+    pub(crate) kept: Kept,
+    pub(crate) cancellable: bool,
+}
+
+/// A pool as this environment sees it: one it created, or its handle on the process-wide shared pool.
+pub(crate) struct PoolEntry {
+    pub(crate) pool: Arc<ThreadPool>,
+    /// False for the shared pool: closing this handle never stops its threads.
+    pub(crate) owned: bool,
+    /// Jobs submitted through this entry and not yet settled.
+    pub(crate) pending: usize,
+    /// Whether pending jobs keep the process alive (`ref()` / `unref()`).
+    pub(crate) refd: bool,
+    /// `close()` or `destroy()` was called: no more jobs through this entry.
+    pub(crate) closed: bool,
+    /// Promises of `close()` / `destroy()` calls, resolved once the pool is done.
+    pub(crate) close_waiters: Vec<sys::napi_deferred>,
+    /// The JS pool's `dispatch(events)`: receives its messages and thread events in batches. Deleted
+    /// once the pool is done, so a closed pool can be collected.
+    pub(crate) dispatch: Option<sys::napi_ref>,
+    /// `makeError(code, message, isTypeError, field)`: builds the errors its promises are rejected
+    /// with, in the caller's realm (so `instanceof Error` holds under jest too).
+    pub(crate) make_error: sys::napi_ref,
+}
+
+/// The JS-thread half of an environment, stored as its Node-API instance data.
+pub(crate) struct EnvState {
+    pub(crate) env: Env,
+    pub(crate) sink: Arc<EnvSink>,
+    pub(crate) pending: Slab<Pending>,
+    /// (pool, job id) → ticket, for jobs that can be cancelled by id.
+    pub(crate) cancellable: HashMap<(u32, u64), usize>,
+    pub(crate) pools: Slab<PoolEntry>,
+    /// Pending jobs and closes of ref'd pools: the threadsafe function is ref'd while this is > 0.
+    keepalive: usize,
+}
+
+type StateCell = RefCell<EnvState>;
+
+/// This environment's state, if `init` ran in it.
+pub(crate) fn state(env: Env) -> Option<&'static StateCell> {
+    let mut data: *mut c_void = ptr::null_mut();
+    napi_call!(sys::napi_get_instance_data(env, &mut data)).ok()?;
+    // SAFETY: the only instance data this addon sets is a leaked `Box<StateCell>` (in `init`), freed
+    // by Node's finalizer only when the environment is gone, after its last call into the addon.
+    (!data.is_null()).then(|| unsafe { &*(data as *const StateCell) })
+}
+
+/// Sets up the environment once: the threadsafe function and the cleanup hook.
+pub(crate) fn init(env: Env) -> js::JsResult<()> {
+    if state(env).is_some() {
+        return Ok(());
+    }
+    let mut tsfn = ptr::null_mut();
+    let name = js::string(env, "native-pool")?;
+    napi_call!(sys::napi_create_threadsafe_function(
+        env,
+        ptr::null_mut(),
+        ptr::null_mut(),
+        name,
+        0,
+        1,
+        ptr::null_mut(),
+        None,
+        ptr::null_mut(),
+        Some(on_batch),
+        &mut tsfn
+    ))?;
+    // Idle until a job is pending: an idle pool never keeps the process alive.
+    napi_call!(sys::napi_unref_threadsafe_function(env, tsfn))?;
+    let sink = Arc::new(EnvSink {
+        inbox: Mutex::new(Inbox { events: Vec::new(), alive: true }),
+        alive: AtomicBool::new(true),
+        scheduled: AtomicBool::new(false),
+        tsfn: Tsfn(tsfn),
+        unfinished: AtomicUsize::new(0),
+        all_finished: Condvar::new(),
+        finished_lock: Mutex::new(()),
+    });
+    let st = Box::new(RefCell::new(EnvState {
+        env,
+        sink,
+        pending: Slab::new(),
+        cancellable: HashMap::new(),
+        pools: Slab::new(),
+        keepalive: 0,
+    }));
+    let raw = Box::into_raw(st);
+    unsafe extern "C" fn free_state(_env: Env, data: *mut c_void, _hint: *mut c_void) {
+        // SAFETY: `data` is the box leaked in `init`; Node calls this once, at environment teardown.
+        drop(unsafe { Box::from_raw(data as *mut StateCell) });
+    }
+    napi_call!(sys::napi_set_instance_data(env, raw.cast(), Some(free_state), ptr::null_mut()))?;
+    // Registered after the threadsafe function so that it runs first (hooks run last-in first-out).
+    napi_call!(sys::napi_add_env_cleanup_hook(env, Some(on_teardown), raw.cast()))?;
+    Ok(())
+}
+
+impl EnvState {
+    /// Counts a job about to be submitted as unfinished (see `on_teardown`).
+    pub(crate) fn sink_submitted(&self) {
+        self.sink.unfinished.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// Takes back `sink_submitted` for a job the pool refused.
+    pub(crate) fn sink_unsubmitted(&self) {
+        self.sink.unfinished.fetch_sub(1, Ordering::AcqRel);
+    }
+
+    /// Counts one more (or one less) thing that must keep the process alive.
+    pub(crate) fn keep_alive(&mut self, more: bool) {
+        let before = self.keepalive;
+        self.keepalive = if more { before + 1 } else { before.saturating_sub(1) };
+        let tsfn = self.sink.tsfn.0;
+        match (before, self.keepalive) {
+            (0, 1) => {
+                let _ = napi_call!(sys::napi_ref_threadsafe_function(self.env, tsfn));
+            }
+            (1, 0) => {
+                let _ = napi_call!(sys::napi_unref_threadsafe_function(self.env, tsfn));
+            }
+            _ => {}
+        }
+    }
+
+    /// Adds a pending job to its pool's count (and to the keep-alive count if the pool is ref'd).
+    pub(crate) fn job_added(&mut self, pool: u32) {
+        let refd = self.pools.get_mut(pool as usize).map(|p| {
+            p.pending += 1;
+            p.refd
+        });
+        if refd == Some(true) {
+            self.keep_alive(true);
+        }
+    }
+
+    /// Switches a pool between keeping the process alive while it has pending jobs, or not.
+    pub(crate) fn set_ref(&mut self, pool: u32, refd: bool) {
+        let Some(p) = self.pools.get_mut(pool as usize) else { return };
+        if p.refd == refd {
+            return;
+        }
+        p.refd = refd;
+        let n = p.pending + usize::from(!p.close_waiters.is_empty());
+        for _ in 0..n {
+            self.keep_alive(refd);
+        }
+    }
+}
+
+/// Creates the JS error for `e` through the JS factory (so it belongs to the caller's realm), falling
+/// back to a plain Node-API error.
+pub(crate) fn error_value(env: Env, make_error: Option<Val>, e: &TaskError) -> Val {
+    let message = e.to_string();
+    let field = match e {
+        TaskError::InvalidArg { field, .. } => Some(field.as_str()),
+        _ => None,
+    };
+    let type_error = e.js_kind() == crate::engine::error::ErrorKind::TypeError;
+    if let Some(f) = make_error {
+        let args = [
+            js::string(env, e.code()),
+            js::string(env, &message),
+            js::boolean(env, type_error),
+            field.map_or_else(|| js::undefined(env), |f| js::string(env, f)),
+        ];
+        if let [Ok(a), Ok(b), Ok(c), Ok(d)] = args {
+            if let Ok(err) = js::call(env, f, &[a, b, c, d]) {
+                return err;
+            }
+        }
+    }
+    js::plain_error(env, e.code(), &message, type_error)
+}
+
+/// The JS error factory of a pool.
+pub(crate) fn make_error_fn(st: &StateCell, pool: u32) -> Option<Val> {
+    let st = st.borrow();
+    let entry = st.pools.get(pool as usize)?;
+    js::ref_value(st.env, entry.make_error).ok()
+}
+
+/// Rejects `deferred` with the error for `e`.
+pub(crate) fn reject_with(env: Env, make_error: Option<Val>, deferred: sys::napi_deferred, e: &TaskError) {
+    let err = error_value(env, make_error, e);
+    let _ = js::reject(env, deferred, err);
+}
+
+/// The threadsafe function's callback, on the JS thread: settles every outcome in the batch, then
+/// dispatches the other events to JS in one call.
+unsafe extern "C" fn on_batch(env: Env, _js_cb: Val, _context: *mut c_void, _data: *mut c_void) {
+    if env.is_null() {
+        return; // the environment is being torn down
+    }
+    let Some(cell) = state(env) else { return };
+    let events = cell.borrow().sink.take_events();
+    if events.is_empty() {
+        return;
+    }
+    // Events for JS, grouped by pool (a batch rarely spans more than one).
+    let mut to_dispatch: Vec<(u32, Vec<Val>)> = Vec::new();
+    let mut add = |pool: u32, vals: &[js::JsResult<Val>]| {
+        if vals.iter().all(Result::is_ok) {
+            let vals = vals.iter().map(|v| v.unwrap_or(ptr::null_mut()));
+            match to_dispatch.iter_mut().find(|(p, _)| *p == pool) {
+                Some((_, list)) => list.extend(vals),
+                None => to_dispatch.push((pool, vals.collect())),
+            }
+        }
+    };
+    let num = |n: f64| js::number(env, n);
+    for event in events {
+        match event {
+            Event::Done { ticket, outcome } => settle(env, cell, ticket as usize, outcome),
+            Event::Message { ticket, message } => {
+                let st = cell.borrow();
+                let Some(p) = st.pending.get(ticket as usize) else { continue };
+                p.control.message_delivered();
+                let data = convert::to_js(env, message, &p.kept);
+                add(p.pool, &[num(EVENT_MESSAGE as f64), num(p.job_id), num(p.task as f64), data]);
+            }
+            Event::ThreadOnline { pool, thread } => add(pool, &[num(EVENT_ONLINE as f64), num(thread as f64)]),
+            Event::ThreadExit { pool, thread, code } => {
+                add(pool, &[num(EVENT_EXIT as f64), num(thread as f64), num(code as f64)])
+            }
+            Event::PoolJoined { pool } => pool_done(env, cell, pool),
+        }
+    }
+    for (pool, vals) in to_dispatch {
+        let dispatch = {
+            let st = cell.borrow();
+            st.pools.get(pool as usize).and_then(|e| e.dispatch).and_then(|r| js::ref_value(env, r).ok())
+        };
+        let (Some(f), Ok(array)) = (dispatch, js::array(env, vals.len())) else { continue };
+        for (i, v) in vals.into_iter().enumerate() {
+            let _ = js::set_element(env, array, i as u32, v);
+        }
+        // The dispatcher catches listener exceptions itself and rethrows them asynchronously; anything
+        // that still escapes is rethrown here as an uncaught exception, after every promise was settled.
+        if let Err(e) = js::call(env, f, &[array]) {
+            let _ = napi_call!(sys::napi_throw(env, e));
+            return;
+        }
+    }
+}
+
+/// Settles one job's promise and forgets the job.
+fn settle(env: Env, cell: &StateCell, ticket: usize, outcome: Result<Value, TaskError>) {
+    let (p, pool_now_idle) = {
+        let mut st = cell.borrow_mut();
+        let Some(p) = st.pending.try_remove(ticket) else { return };
+        if p.cancellable {
+            st.cancellable.remove(&(p.pool, p.job_id as u64));
+        }
+        let mut idle = None;
+        let mut refd = false;
+        if let Some(entry) = st.pools.get_mut(p.pool as usize) {
+            entry.pending -= 1;
+            refd = entry.refd;
+            if entry.pending == 0 && entry.closed && !entry.owned {
+                idle = Some(p.pool);
+            }
+        }
+        if refd {
+            st.keep_alive(false);
+        }
+        (p, idle)
+    };
+    let make_error = make_error_fn(cell, p.pool);
+    let settled = match outcome {
+        Ok(v) => match convert::to_js(env, v, &p.kept) {
+            Ok(v) => js::resolve(env, p.deferred, v),
+            Err(_) => {
+                let e = TaskError::failed("the task's result could not be converted to a JS value");
+                js::reject(env, p.deferred, error_value(env, make_error, &e))
+            }
+        },
+        Err(e) => js::reject(env, p.deferred, error_value(env, make_error, &e)),
+    };
+    debug_assert!(settled.is_ok());
+    p.kept.release(env);
+    if let Some(pool) = pool_now_idle {
+        pool_done(env, cell, pool);
+    }
+}
+
+/// Resolves the `close()` / `destroy()` promises of a pool that is done.
+pub(crate) fn pool_done(env: Env, cell: &StateCell, pool: u32) {
+    let waiters = {
+        let mut st = cell.borrow_mut();
+        let Some(entry) = st.pools.get_mut(pool as usize) else { return };
+        let waiters = std::mem::take(&mut entry.close_waiters);
+        if let Some(r) = entry.dispatch.take() {
+            js::delete_ref(env, r);
+        }
+        let refd = entry.refd;
+        if refd && !waiters.is_empty() {
+            st.keep_alive(false);
+        }
+        waiters
+    };
+    let Ok(undef) = js::undefined(env) else { return };
+    for d in waiters {
+        let _ = js::resolve(env, d, undef);
+    }
+}
+
+/// Starts closing (or destroying) a pool; the returned promise resolves when it is done.
+pub(crate) fn close_pool(env: Env, cell: &StateCell, pool: u32, destroy: bool) -> js::JsResult<Val> {
+    let (deferred, promise) = js::promise(env)?;
+    let mut st = cell.borrow_mut();
+    let sink = st.sink.clone();
+    let Some(entry) = st.pools.get_mut(pool as usize) else {
+        drop(st);
+        js::resolve(env, deferred, js::undefined(env)?)?;
+        return Ok(promise);
+    };
+    let first = !entry.closed;
+    entry.closed = true;
+    entry.close_waiters.push(deferred);
+    let (owned, refd, idle) = (entry.owned, entry.refd, entry.pending == 0);
+    let threads = entry.pool.clone();
+    if refd && entry.close_waiters.len() == 1 {
+        st.keep_alive(true);
+    }
+    if destroy {
+        let mine: Vec<(usize, Arc<JobControl>)> =
+            st.pending.iter().filter(|(_, p)| p.pool == pool).map(|(t, p)| (t, p.control.clone())).collect();
+        drop(st);
+        if owned {
+            threads.destroy();
+        } else {
+            for (ticket, control) in mine {
+                if threads.withdraw(&control) {
+                    // Reported like any outcome: settled in the next batch.
+                    sink.complete(ticket as u64, Err(TaskError::Cancelled(CancelReason::Destroyed)));
+                } else {
+                    control.cancel(CancelReason::Destroyed);
+                }
+            }
+        }
+    } else {
+        drop(st);
+        if owned {
+            threads.close();
+        }
+    }
+    if owned && first {
+        // Joining blocks, so it happens on a thread of its own; the event arrives after every
+        // thread's exit event, since each thread reports its exit before it ends.
+        let sink = sink.clone();
+        let spawned = std::thread::Builder::new().name("native-pool-join".into()).spawn(move || {
+            threads.join();
+            sink.push(Event::PoolJoined { pool });
+        });
+        if spawned.is_err() {
+            pool_done(env, cell, pool);
+        }
+    } else if !owned && idle {
+        pool_done(env, cell, pool);
+    }
+    Ok(promise)
+}
+
+/// Environment teardown (a Worker terminated, or the process exiting): orphan this environment's jobs,
+/// skip the queued ones, wait for the running ones to stop, stop its pools, release the wake-up.
+unsafe extern "C" fn on_teardown(data: *mut c_void) {
+    // SAFETY: `data` is the state box, still alive: Node frees instance data after cleanup hooks.
+    let cell = unsafe { &*(data as *const StateCell) };
+    let st = cell.borrow();
+    let sink = st.sink.clone();
+    {
+        let mut inbox = sink.inbox.lock().unwrap_or_else(|e| e.into_inner());
+        inbox.alive = false;
+        inbox.events.clear();
+        sink.alive.store(false, Ordering::Release);
+    }
+    for (_, p) in st.pending.iter() {
+        p.control.cancel(CancelReason::Orphaned);
+        if let Some(entry) = st.pools.get(p.pool as usize) {
+            if entry.pool.withdraw(&p.control) {
+                sink.finish_one();
+            }
+        }
+    }
+    // Running tasks notice the cancellation within milliseconds; the borrowed argument memory they
+    // read must outlive them, so the environment waits.
+    let mut guard = sink.finished_lock.lock().unwrap_or_else(|e| e.into_inner());
+    while sink.unfinished.load(Ordering::Acquire) > 0 {
+        guard = sink
+            .all_finished
+            .wait_timeout(guard, Duration::from_millis(10))
+            .unwrap_or_else(|e| e.into_inner())
+            .0;
+    }
+    drop(guard);
+    for (_, entry) in st.pools.iter() {
+        if entry.owned {
+            entry.pool.destroy();
+            entry.pool.join();
+        }
+    }
+    // SAFETY: `alive` is false, so no pool thread calls the function any more.
+    unsafe { sys::napi_release_threadsafe_function(sink.tsfn.0, sys::ThreadsafeFunctionReleaseMode::abort) };
+}

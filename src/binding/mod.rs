@@ -1,0 +1,315 @@
+//! The napi layer: the functions `lib/` calls. Thin on purpose: option validation and the
+//! EventEmitter surface live in JS (`lib/pool.js`), the work in the engine. Every function here settles
+//! failures through the promise it returns; none throws for anything a caller of `Pool` can pass.
+
+mod convert;
+mod env;
+pub(crate) mod js;
+
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use napi::bindgen_prelude::*;
+use napi::sys;
+use napi_derive::napi;
+
+use self::convert::Kept;
+use self::env::{EnvState, Pending, PoolEntry, ThreadEvents};
+use crate::engine::context::JobControl;
+use crate::engine::error::{CancelReason, TaskError};
+use crate::engine::job::{Job, JobOptions, JobSink};
+use crate::engine::pool::{NoObserver, PoolConfig, ThreadPool};
+use crate::engine::schema::{ArgsSchema, FieldType};
+use crate::engine::value::Value;
+use crate::tasks::{Task, TaskRegistry};
+
+/// The environment variable that adds the test-only tasks when the addon loads.
+const TEST_TASKS_VAR: &str = "NATIVE_POOL_TEST_TASKS";
+
+/// Every task, sorted by name; JS refers to a task by its index here.
+fn tasks() -> &'static [Arc<dyn Task>] {
+    static TASKS: OnceLock<Vec<Arc<dyn Task>>> = OnceLock::new();
+    TASKS.get_or_init(|| {
+        let registry = if std::env::var_os(TEST_TASKS_VAR).is_some_and(|v| v == "1") {
+            TaskRegistry::with_test_tasks()
+        } else {
+            TaskRegistry::builtin()
+        };
+        registry.list().into_iter().cloned().collect()
+    })
+}
+
+/// The process-wide pool behind `Pool.shared()`: one per process, shared by every environment.
+fn shared_pool() -> &'static Arc<ThreadPool> {
+    static SHARED: OnceLock<Arc<ThreadPool>> = OnceLock::new();
+    SHARED.get_or_init(|| {
+        let mut config = PoolConfig::default();
+        config.thread_name = "native-pool-shared".into();
+        Arc::new(ThreadPool::new(config, Arc::new(NoObserver)))
+    })
+}
+
+fn state_of(env: &Env) -> Result<&'static std::cell::RefCell<EnvState>> {
+    env::state(env.raw()).ok_or_else(|| Error::from_reason("native-pool: init() was not called in this environment"))
+}
+
+fn napi_failed(_: js::NapiError) -> Error {
+    Error::from_reason("native-pool: a Node-API call failed")
+}
+
+/// Sets up this JS environment (once; later calls do nothing).
+#[napi(js_name = "init")]
+pub fn init(env: Env) -> Result<()> {
+    env::init(env.raw()).map_err(napi_failed)
+}
+
+/// The registered tasks: `[{ name, description, args, result }]`, sorted by name.
+#[napi(js_name = "taskList")]
+pub fn task_list(env: Env) -> Result<sys::napi_value> {
+    let list = Value::Array(
+        tasks()
+            .iter()
+            .map(|t| {
+                let args = match t.args() {
+                    ArgsSchema::Any => Value::String("any".into()),
+                    ArgsSchema::Object(fields) => Value::Array(
+                        fields
+                            .iter()
+                            .map(|f| {
+                                let mut o = vec![
+                                    ("name", Value::String(f.name.into())),
+                                    ("type", Value::String(f.ty.describe())),
+                                    ("required", Value::Bool(f.required)),
+                                    ("description", Value::String(f.doc.into())),
+                                ];
+                                if let FieldType::String { one_of } = f.ty {
+                                    if !one_of.is_empty() {
+                                        o.push(("oneOf", Value::Array(one_of.iter().map(|s| Value::String((*s).into())).collect())));
+                                    }
+                                }
+                                Value::object(o)
+                            })
+                            .collect(),
+                    ),
+                };
+                Value::object([
+                    ("name", Value::String(t.name().into())),
+                    ("description", Value::String(t.description().into())),
+                    ("args", args),
+                    ("result", Value::String(t.result().into())),
+                ])
+            })
+            .collect(),
+    );
+    convert::to_js(env.raw(), list, &Kept::default()).map_err(napi_failed)
+}
+
+/// Creates a pool and returns its id. `shared` attaches to the process-wide pool instead (the thread
+/// options are then ignored). `maxQueue` < 0 means no limit. `dispatch(events)` receives the pool's
+/// messages and thread events in batches; `makeError(code, message, isTypeError, field)` builds the
+/// errors its promises reject with.
+#[napi(js_name = "createPool")]
+#[allow(clippy::too_many_arguments)]
+pub fn create_pool(
+    env: Env,
+    min_threads: u32,
+    max_threads: u32,
+    idle_timeout_ms: f64,
+    max_queue: f64,
+    shared: bool,
+    dispatch: Unknown<'_>,
+    make_error: Unknown<'_>,
+) -> Result<u32> {
+    let cell = state_of(&env)?;
+    let dispatch = js::new_ref(env.raw(), dispatch.raw()).map_err(napi_failed)?;
+    let make_error = js::new_ref(env.raw(), make_error.raw()).map_err(napi_failed)?;
+    let mut st = cell.borrow_mut();
+    let sink = st.sink.clone();
+    let slot = st.pools.vacant_entry();
+    let id = slot.key() as u32;
+    let (pool, owned) = if shared {
+        (shared_pool().clone(), false)
+    } else {
+        let config = PoolConfig {
+            min_threads: min_threads as usize,
+            max_threads: max_threads.max(1) as usize,
+            idle_timeout: Duration::try_from_secs_f64(idle_timeout_ms / 1000.0).unwrap_or(Duration::MAX),
+            max_queue: (max_queue >= 0.0).then_some(max_queue as usize),
+            thread_name: "native-pool".into(),
+        };
+        (Arc::new(ThreadPool::new(config, Arc::new(ThreadEvents { sink, pool: id }))), true)
+    };
+    slot.insert(PoolEntry {
+        pool,
+        owned,
+        pending: 0,
+        refd: true,
+        closed: false,
+        close_waiters: Vec::new(),
+        dispatch: Some(dispatch),
+        make_error,
+    });
+    Ok(id)
+}
+
+/// Submits a task; returns its promise. Never throws: every failure rejects the promise.
+/// `flags`: 1 = deliver messages, 2 = cancellable by `cancel(jobId)`. `timeoutMs` <= 0: none.
+#[napi(js_name = "submit")]
+#[allow(clippy::too_many_arguments)]
+pub fn submit(
+    env: Env,
+    pool: u32,
+    task: u32,
+    args: Unknown<'_>,
+    job_id: f64,
+    priority: i32,
+    timeout_ms: f64,
+    flags: u32,
+) -> Result<sys::napi_value> {
+    let raw = env.raw();
+    let cell = state_of(&env)?;
+    let (deferred, promise) = js::promise(raw).map_err(napi_failed)?;
+    let reject = |e: TaskError| env::reject_with(raw, env::make_error_fn(cell, pool), deferred, &e);
+
+    let Some(task_impl) = tasks().get(task as usize) else {
+        reject(TaskError::UnknownTask { name: format!("#{task}") });
+        return Ok(promise);
+    };
+    let threads = {
+        let st = cell.borrow();
+        match st.pools.get(pool as usize) {
+            Some(entry) if !entry.closed => entry.pool.clone(),
+            _ => {
+                drop(st);
+                reject(TaskError::PoolClosed);
+                return Ok(promise);
+            }
+        }
+    };
+    let mut kept = Kept::default();
+    let prepared = convert::args_from_js(raw, args.raw(), matches!(task_impl.args(), ArgsSchema::Any), &mut kept)
+        .and_then(|value| task_impl.prepare(value));
+    let work = match prepared {
+        Ok(work) => work,
+        Err(e) => {
+            kept.release(raw);
+            reject(e);
+            return Ok(promise);
+        }
+    };
+
+    let control = JobControl::new();
+    let cancellable = flags & 2 != 0;
+    let mut st = cell.borrow_mut();
+    let ticket = st.pending.insert(Pending { deferred, control: control.clone(), pool, job_id, task, kept, cancellable });
+    let options = JobOptions {
+        priority,
+        timeout: if timeout_ms > 0.0 { Duration::try_from_secs_f64(timeout_ms / 1000.0).ok() } else { None },
+        wants_messages: flags & 1 != 0,
+    };
+    let sink: Arc<dyn JobSink> = st.sink.clone();
+    st.sink_submitted();
+    match threads.submit(Job::new(work, sink, ticket as u64, control, options)) {
+        Ok(()) => {
+            if cancellable {
+                st.cancellable.insert((pool, job_id as u64), ticket);
+            }
+            st.job_added(pool);
+        }
+        Err(refused) => {
+            st.sink_unsubmitted();
+            let p = st.pending.remove(ticket);
+            drop(st);
+            p.kept.release(raw);
+            reject(refused.error);
+        }
+    }
+    Ok(promise)
+}
+
+/// Cancels a job submitted as cancellable: a queued job is taken out of the queue and rejected at once,
+/// a running one is asked to stop. `reason`: 0 = aborted, 1 = timed out. Returns false if the job is
+/// unknown or already settled.
+#[napi(js_name = "cancel")]
+pub fn cancel(env: Env, pool: u32, job_id: f64, reason: u32) -> Result<bool> {
+    let cell = state_of(&env)?;
+    let st = cell.borrow();
+    let Some(&ticket) = st.cancellable.get(&(pool, job_id as u64)) else { return Ok(false) };
+    let Some(p) = st.pending.get(ticket) else { return Ok(false) };
+    let reason = if reason == 1 { CancelReason::TimedOut } else { CancelReason::Aborted };
+    if !p.control.cancel(reason) {
+        return Ok(false); // already cancelled: its outcome is on its way
+    }
+    if let Some(entry) = st.pools.get(p.pool as usize) {
+        if entry.pool.withdraw(&p.control) {
+            // Settled in the next batch, through the same path as every other outcome.
+            st.sink.complete(ticket as u64, Err(TaskError::Cancelled(reason)));
+        }
+    }
+    Ok(true)
+}
+
+/// Closes a pool: no new jobs; resolves when the accepted ones are done and (for an owned pool) every
+/// thread has stopped and reported its exit.
+#[napi(js_name = "closePool")]
+pub fn close_pool(env: Env, pool: u32) -> Result<sys::napi_value> {
+    env::close_pool(env.raw(), state_of(&env)?, pool, false).map_err(napi_failed)
+}
+
+/// Destroys a pool: queued jobs are rejected with `ERR_POOL_CLOSED`, running ones cancelled; resolves
+/// when every thread has stopped.
+#[napi(js_name = "destroyPool")]
+pub fn destroy_pool(env: Env, pool: u32) -> Result<sys::napi_value> {
+    env::close_pool(env.raw(), state_of(&env)?, pool, true).map_err(napi_failed)
+}
+
+/// Whether this pool's pending jobs keep the process alive.
+#[napi(js_name = "setRef")]
+pub fn set_ref(env: Env, pool: u32, refd: bool) -> Result<()> {
+    state_of(&env)?.borrow_mut().set_ref(pool, refd);
+    Ok(())
+}
+
+/// The pool's counters and latency summaries (nanoseconds), as a plain object.
+#[napi(js_name = "poolStats")]
+pub fn pool_stats(env: Env, pool: u32) -> Result<sys::napi_value> {
+    let threads = {
+        let st = state_of(&env)?.borrow();
+        match st.pools.get(pool as usize) {
+            Some(entry) => entry.pool.clone(),
+            None => return Err(Error::from_reason("native-pool: no such pool")),
+        }
+    };
+    let s = threads.stats();
+    let latency = |l: crate::engine::stats::LatencySummary| {
+        Value::object([
+            ("count", Value::Number(l.count as f64)),
+            ("min", Value::Number(l.min_ns as f64 / 1e6)),
+            ("max", Value::Number(l.max_ns as f64 / 1e6)),
+            ("mean", Value::Number(l.mean_ns / 1e6)),
+            ("p50", Value::Number(l.p50_ns as f64 / 1e6)),
+            ("p90", Value::Number(l.p90_ns as f64 / 1e6)),
+            ("p99", Value::Number(l.p99_ns as f64 / 1e6)),
+        ])
+    };
+    let v = Value::object([
+        ("threads", Value::Number(s.threads as f64)),
+        ("idle", Value::Number(s.idle as f64)),
+        ("running", Value::Number(s.running as f64)),
+        ("queued", Value::Number(s.queued as f64)),
+        ("completed", Value::Number(s.completed as f64)),
+        ("failed", Value::Number(s.failed as f64)),
+        ("cancelled", Value::Number(s.cancelled as f64)),
+        ("timedOut", Value::Number(s.timed_out as f64)),
+        ("runTime", latency(s.run_time)),
+        ("waitTime", latency(s.wait_time)),
+        ("utilization", Value::Number(s.utilization)),
+    ]);
+    convert::to_js(env.raw(), v, &Kept::default()).map_err(napi_failed)
+}
+
+/// The number of CPUs, as the engine counts them (the default thread count).
+#[napi(js_name = "cpuCount")]
+pub fn cpu_count() -> u32 {
+    num_cpus::get() as u32
+}
