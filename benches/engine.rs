@@ -125,6 +125,83 @@ fn round_trips(pool: &ThreadPool, sink: &Arc<CountingSink>, count: u64) -> Vec<f
     out
 }
 
+/// A sink that keeps the last outcome, for the kernel comparison below.
+#[derive(Default)]
+struct LastOutcome {
+    value: Mutex<Option<Result<Value, TaskError>>>,
+    cv: Condvar,
+}
+
+impl JobSink for LastOutcome {
+    fn message(&self, _ticket: u64, _message: Value) {}
+    fn complete(&self, _ticket: u64, outcome: Result<Value, TaskError>) {
+        *self.value.lock().unwrap() = Some(outcome);
+        self.cv.notify_all();
+    }
+}
+
+/// Runs a registered task once on `pool` and waits for it: (wall time in ms, its value).
+fn run_task(pool: &ThreadPool, registry: &TaskRegistry, sink: &Arc<LastOutcome>, name: &str, args: Value) -> (f64, Value) {
+    *sink.value.lock().unwrap() = None;
+    let work = registry.prepare(name, args).expect("valid task and arguments");
+    let s: Arc<dyn JobSink> = sink.clone();
+    let t = Instant::now();
+    submit(pool, Job::new(work, s, 0, JobControl::new(), JobOptions::default()));
+    let mut got = sink.value.lock().unwrap();
+    while got.is_none() {
+        got = sink.cv.wait(got).unwrap();
+    }
+    let ms = t.elapsed().as_secs_f64() * 1e3;
+    (ms, got.take().unwrap().expect("the task succeeds"))
+}
+
+fn plain_fib(n: u32) -> u64 {
+    if n < 2 {
+        n as u64
+    } else {
+        plain_fib(n - 1) + plain_fib(n - 2)
+    }
+}
+
+/// The CPU workloads' task bodies against the same computation written plainly, one at a time on a
+/// one-thread pool: what the tasks' cancellation checks and progress accounting cost.
+fn kernels(registry: &TaskRegistry, reps: usize) {
+    let pool = ThreadPool::new(PoolConfig::fixed(1), Arc::new(NoObserver));
+    let sink = Arc::new(LastOutcome::default());
+    let fib_args = || Value::object([("n", Value::Number(30.0))]);
+    let sum_args = || Value::object([("iterations", Value::Number(1e7))]);
+    run_task(&pool, registry, &sink, "fib", fib_args());
+    let task_fib = summarize((0..reps).map(|_| {
+        let (ms, v) = run_task(&pool, registry, &sink, "fib", fib_args());
+        assert_eq!(v, Value::Number(832040.0), "fib(30)");
+        ms
+    }).collect());
+    let plain = summarize((0..reps).map(|_| {
+        let t = Instant::now();
+        let f = plain_fib(std::hint::black_box(30));
+        assert_eq!(f, 832040);
+        t.elapsed().as_secs_f64() * 1e3
+    }).collect());
+    println!("kernel  fib(30): task {:.2} ms [{:.2} … {:.2}], plain recursion {:.2} ms [{:.2} … {:.2}]", task_fib.median, task_fib.min, task_fib.max, plain.median, plain.min, plain.max);
+    let task_sum = summarize((0..reps).map(|_| {
+        let (ms, v) = run_task(&pool, registry, &sink, "sum", sum_args());
+        assert_eq!(v, Value::Number(49_999_995_000_000.0), "sum(1e7)");
+        ms
+    }).collect());
+    let plain = summarize((0..reps).map(|_| {
+        let t = Instant::now();
+        let mut total: u128 = 0;
+        for k in 0..std::hint::black_box(10_000_000u64) {
+            total += std::hint::black_box(k) as u128;
+        }
+        assert_eq!(total, 49_999_995_000_000);
+        t.elapsed().as_secs_f64() * 1e3
+    }).collect());
+    println!("kernel  sum(1e7): task {:.2} ms [{:.2} … {:.2}], plain loop {:.2} ms [{:.2} … {:.2}]", task_sum.median, task_sum.min, task_sum.max, plain.median, plain.min, plain.max);
+    pool.close();
+    pool.join();
+}
+
 fn fmt_rate(x: f64) -> String {
     if x >= 1e6 {
         format!("{:.2}M", x / 1e6)
@@ -192,4 +269,5 @@ fn main() {
         assert_eq!(stats.completed, expected, "the pool's own count must match the jobs submitted");
         println!();
     }
+    kernels(&registry, if quick { 3 } else { 9 });
 }

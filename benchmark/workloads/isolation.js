@@ -10,11 +10,16 @@ const { summarize } = require('../lib/stats')
 const MS = { quick: 500, full: 3000 }
 const REPS = { quick: 1, full: 3 }
 
+function unavailableIn(ctx, name) {
+  const sys = ctx.systems.find((s) => s.name === name)
+  return sys ? sys.unavailable('fib') : 'not selected (--systems)'
+}
+
 async function run(ctx) {
   const loads = [
     { name: 'idle', why: null },
-    { name: 'native-pool', why: ctx.systems.find((s) => s.name === 'native-pool')?.unavailable('fib') ?? 'not selected' },
-    { name: 'piscina', why: ctx.systems.find((s) => s.name === 'piscina') ? null : 'not selected' },
+    { name: 'native-pool', why: unavailableIn(ctx, 'native-pool') },
+    { name: 'piscina', why: unavailableIn(ctx, 'piscina') },
     { name: 'bcrypt', why: null },
   ]
   const out = []
