@@ -61,7 +61,7 @@ function extraColumns(line) {
     bits.push(`+${fmtNum(line.growthAfterTasksMB.median)} MB after ${line.tasks.toLocaleString('en-US')} tasks`)
     bits.push(`+${fmtNum(line.growthAfterMoreTasksMB.median)} MB after as many more`)
   }
-  if (line.workload === 'isolation' && line.p50Us) bits.push(`p50 ${fmtNum(line.p50Us.median)} µs`)
+  if (line.workload === 'isolation' && line.p50Us) bits.push(`p50 ${fmtNum(line.p50Us.median)} µs; ${line.reads} reads, ${line.loadTasks} load tasks`)
   if (line.workload.startsWith('scaling-') && line.tasksPerSecondByThreads)
     bits.push(Object.entries(line.tasksPerSecondByThreads).map(([t, v]) => `${t}t: ${fmtRate(v.median)}`).join(', '))
   if (line.extra && line.extra.compressedRatio) bits.push(`output ${(line.extra.compressedRatio * 100).toFixed(1)}% of input`)
