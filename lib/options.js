@@ -41,7 +41,7 @@ function onlyKnown(field, options, known) {
   }
 }
 
-const POOL_OPTIONS = ['threads', 'minThreads', 'maxThreads', 'idleTimeout', 'maxQueue']
+const POOL_OPTIONS = ['threads', 'minThreads', 'maxThreads', 'idleTimeout', 'maxQueue', 'niceIncrement']
 
 /**
  * The pool's configuration from `new Pool(options)`; throws at once on a bad option.
@@ -50,6 +50,8 @@ const POOL_OPTIONS = ['threads', 'minThreads', 'maxThreads', 'idleTimeout', 'max
  *   (defaults: 0 and the number of CPUs); not together with `threads`.
  * - `idleTimeout`: ms a thread above `minThreads` waits for work before it stops (default 10000).
  * - `maxQueue`: jobs that may wait for a thread (default Infinity).
+ * - `niceIncrement`: how much lower the threads' CPU priority is than the process's (Linux, 0-19,
+ *   default 10), so the event loop wins the CPU when the pool is saturated.
  */
 function poolConfig(options, cpus) {
   const o = plainObject('options', options)
@@ -73,7 +75,8 @@ function poolConfig(options, cpus) {
   const idleTimeout = has('idleTimeout') ? milliseconds('options.idleTimeout', o.idleTimeout, { allowZero: true }) : 10000
   let maxQueue = Infinity
   if (has('maxQueue') && o.maxQueue !== Infinity) maxQueue = integer('options.maxQueue', o.maxQueue, 0, Number.MAX_SAFE_INTEGER)
-  return { minThreads, maxThreads, idleTimeout, maxQueue }
+  const niceIncrement = has('niceIncrement') ? integer('options.niceIncrement', o.niceIncrement, 0, 19) : 10
+  return { minThreads, maxThreads, idleTimeout, maxQueue, niceIncrement }
 }
 
 const RUN_OPTIONS = ['signal', 'timeout', 'priority']

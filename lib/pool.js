@@ -45,13 +45,13 @@ class Pool extends EventEmitter {
   #shared
 
   /**
-   * @param {object} [options] threads | minThreads/maxThreads, idleTimeout, maxQueue (see README)
+   * @param {object} [options] threads | minThreads/maxThreads, idleTimeout, maxQueue, niceIncrement (README)
    */
   constructor(options) {
     super()
     this.#shared = options === SHARED
     this.#config = this.#shared
-      ? { minThreads: native.cpuCount(), maxThreads: native.cpuCount(), idleTimeout: Infinity, maxQueue: Infinity }
+      ? { minThreads: native.cpuCount(), maxThreads: native.cpuCount(), idleTimeout: Infinity, maxQueue: Infinity, niceIncrement: 10 }
       : poolConfig(options, native.cpuCount())
     const c = this.#config
     this.#id = native.createPool(
@@ -59,6 +59,7 @@ class Pool extends EventEmitter {
       c.maxThreads,
       c.idleTimeout,
       c.maxQueue === Infinity ? -1 : c.maxQueue,
+      c.niceIncrement,
       this.#shared,
       (events) => this.#dispatch(events),
       makeError,
@@ -88,7 +89,7 @@ class Pool extends EventEmitter {
       const index = typeof task === 'string' ? taskIndex.get(task) : undefined
       if (index === undefined) return rejected(badTask(task))
       const flags = this.listenerCount('message') > 0 ? WANTS_MESSAGES : 0
-      return native.submit(this.#id, index, args, nextJobId++, 0, 0, flags)
+      return native.run(this.#id, index, args, nextJobId++, flags)
     }
     return this.#submit(task, args, options, false).promise
   }
@@ -100,13 +101,9 @@ class Pool extends EventEmitter {
   spawn(task, args, options) {
     const { id, promise, cancel } = this.#submit(task, args, options, true)
     const handle = new TaskHandle(id, typeof task === 'string' ? task : String(task), promise, cancel)
-    if (id !== 0) {
-      this.#handles.set(id, handle)
-      promise.then(
-        () => this.#handles.delete(id),
-        () => this.#handles.delete(id),
-      )
-    }
+    this.#handles.set(id, handle)
+    const forget = () => this.#handles.delete(id)
+    promise.then(forget, forget)
     return handle
   }
 
@@ -116,12 +113,12 @@ class Pool extends EventEmitter {
     try {
       opts = runOptions(options)
     } catch (err) {
-      return { id: 0, promise: rejected(err), cancel: noop }
+      return { id, promise: rejected(err), cancel: noop }
     }
     const index = typeof task === 'string' ? taskIndex.get(task) : undefined
-    if (index === undefined) return { id: 0, promise: rejected(badTask(task)), cancel: noop }
+    if (index === undefined) return { id, promise: rejected(badTask(task)), cancel: noop }
     const { signal } = opts
-    if (signal !== undefined && signal.aborted) return { id: 0, promise: rejected(abortError(signal.reason)), cancel: noop }
+    if (signal !== undefined && signal.aborted) return { id, promise: rejected(abortError(signal.reason)), cancel: noop }
 
     const flags = (spawned || this.listenerCount('message') > 0 ? WANTS_MESSAGES : 0) | CANCELLABLE
     const poolId = this.#id
@@ -237,6 +234,12 @@ class Pool extends EventEmitter {
   /** The options in force, defaults filled in. */
   get options() {
     return { ...this.#config }
+  }
+
+  /** True while the queue is full: the next run would be rejected with ERR_QUEUE_FULL. */
+  get needsDrain() {
+    const { maxThreads, maxQueue } = this.#config
+    return maxQueue !== Infinity && native.poolPending(this.#id) >= maxThreads + maxQueue
   }
 
   /** Whether `close()` or `destroy()` was called. */

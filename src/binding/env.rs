@@ -29,6 +29,7 @@ use crate::engine::value::Value;
 pub(crate) const EVENT_MESSAGE: u32 = 1;
 pub(crate) const EVENT_ONLINE: u32 = 2;
 pub(crate) const EVENT_EXIT: u32 = 3;
+pub(crate) const EVENT_DRAIN: u32 = 4;
 
 /// What pool threads report to an environment.
 pub(crate) enum Event {
@@ -153,6 +154,8 @@ pub(crate) struct PoolEntry {
     pub(crate) owned: bool,
     /// Jobs submitted through this entry and not yet settled.
     pub(crate) pending: usize,
+    /// More jobs pending than the pool has threads: some wait. 'drain' is emitted when none waits.
+    pub(crate) backlogged: bool,
     /// Whether pending jobs keep the process alive (`ref()` / `unref()`).
     pub(crate) refd: bool,
     /// `close()` or `destroy()` was called: no more jobs through this entry.
@@ -271,6 +274,9 @@ impl EnvState {
     pub(crate) fn job_added(&mut self, pool: u32) {
         let refd = self.pools.get_mut(pool as usize).map(|p| {
             p.pending += 1;
+            if p.pending > p.pool.config().max_threads {
+                p.backlogged = true;
+            }
             p.refd
         });
         if refd == Some(true) {
@@ -353,9 +359,18 @@ unsafe extern "C" fn on_batch(env: Env, _js_cb: Val, _context: *mut c_void, _dat
         }
     };
     let num = |n: f64| js::number(env, n);
+    // Pools whose close()/destroy() can resolve: done after the dispatch, so that every thread's 'exit'
+    // (and every message) of this batch reaches JS first.
+    let mut finished_pools = Vec::new();
     for event in events {
         match event {
-            Event::Done { ticket, outcome } => settle(env, cell, ticket as usize, outcome),
+            Event::Done { ticket, outcome } => {
+                let settled = settle(env, cell, ticket as usize, outcome);
+                if let Some(pool) = settled.drained {
+                    add(pool, &[num(EVENT_DRAIN as f64)]);
+                }
+                finished_pools.extend(settled.handle_done);
+            }
             Event::Message { ticket, message } => {
                 let st = cell.borrow();
                 let Some(p) = st.pending.get(ticket as usize) else { continue };
@@ -367,9 +382,10 @@ unsafe extern "C" fn on_batch(env: Env, _js_cb: Val, _context: *mut c_void, _dat
             Event::ThreadExit { pool, thread, code } => {
                 add(pool, &[num(EVENT_EXIT as f64), num(thread as f64), num(code as f64)])
             }
-            Event::PoolJoined { pool } => pool_done(env, cell, pool),
+            Event::PoolJoined { pool } => finished_pools.push(pool),
         }
     }
+    let mut escaped = None;
     for (pool, vals) in to_dispatch {
         let dispatch = {
             let st = cell.borrow();
@@ -380,38 +396,55 @@ unsafe extern "C" fn on_batch(env: Env, _js_cb: Val, _context: *mut c_void, _dat
             let _ = js::set_element(env, array, i as u32, v);
         }
         // The dispatcher catches listener exceptions itself and rethrows them asynchronously; anything
-        // that still escapes is rethrown here as an uncaught exception, after every promise was settled.
+        // that still escapes is rethrown below as an uncaught exception, after everything was delivered.
         if let Err(e) = js::call(env, f, &[array]) {
-            let _ = napi_call!(sys::napi_throw(env, e));
-            return;
+            escaped.get_or_insert(e);
         }
+    }
+    for pool in finished_pools {
+        pool_done(env, cell, pool);
+    }
+    if let Some(e) = escaped {
+        let _ = napi_call!(sys::napi_throw(env, e));
     }
 }
 
+/// What settling a job changed for its pool.
+struct Settled {
+    /// The pool's last waiting job started: time for 'drain'.
+    drained: Option<u32>,
+    /// A closed handle on the shared pool has no pending job left: its close() can resolve.
+    handle_done: Option<u32>,
+}
+
 /// Settles one job's promise and forgets the job.
-fn settle(env: Env, cell: &StateCell, ticket: usize, outcome: Result<Value, TaskError>) {
-    let (p, pool_now_idle) = {
+fn settle(env: Env, cell: &StateCell, ticket: usize, outcome: Result<Value, TaskError>) -> Settled {
+    let mut settled = Settled { drained: None, handle_done: None };
+    let p = {
         let mut st = cell.borrow_mut();
-        let Some(p) = st.pending.try_remove(ticket) else { return };
+        let Some(p) = st.pending.try_remove(ticket) else { return settled };
         if p.cancellable {
             st.cancellable.remove(&(p.pool, p.job_id as u64));
         }
-        let mut idle = None;
         let mut refd = false;
         if let Some(entry) = st.pools.get_mut(p.pool as usize) {
             entry.pending -= 1;
             refd = entry.refd;
+            if entry.backlogged && entry.pending <= entry.pool.config().max_threads {
+                entry.backlogged = false;
+                settled.drained = Some(p.pool);
+            }
             if entry.pending == 0 && entry.closed && !entry.owned {
-                idle = Some(p.pool);
+                settled.handle_done = Some(p.pool);
             }
         }
         if refd {
             st.keep_alive(false);
         }
-        (p, idle)
+        p
     };
     let make_error = make_error_fn(cell, p.pool);
-    let settled = match outcome {
+    let result = match outcome {
         Ok(v) => match convert::to_js(env, v, &p.kept) {
             Ok(v) => js::resolve(env, p.deferred, v),
             Err(_) => {
@@ -421,11 +454,9 @@ fn settle(env: Env, cell: &StateCell, ticket: usize, outcome: Result<Value, Task
         },
         Err(e) => js::reject(env, p.deferred, error_value(env, make_error, &e)),
     };
-    debug_assert!(settled.is_ok());
+    debug_assert!(result.is_ok());
     p.kept.release(env);
-    if let Some(pool) = pool_now_idle {
-        pool_done(env, cell, pool);
-    }
+    settled
 }
 
 /// Resolves the `close()` / `destroy()` promises of a pool that is done.

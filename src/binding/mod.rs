@@ -1,6 +1,8 @@
 //! The napi layer: the functions `lib/` calls. Thin on purpose: option validation and the
 //! EventEmitter surface live in JS (`lib/pool.js`), the work in the engine. Every function here settles
 //! failures through the promise it returns; none throws for anything a caller of `Pool` can pass.
+// napi-rs compiles the exported functions out of `cargo test` builds, leaving their helpers unused.
+#![cfg_attr(test, allow(dead_code))]
 
 mod convert;
 mod env;
@@ -116,6 +118,7 @@ pub fn create_pool(
     max_threads: u32,
     idle_timeout_ms: f64,
     max_queue: f64,
+    nice_increment: u32,
     shared: bool,
     dispatch: Unknown<'_>,
     make_error: Unknown<'_>,
@@ -136,6 +139,7 @@ pub fn create_pool(
             idle_timeout: Duration::try_from_secs_f64(idle_timeout_ms / 1000.0).unwrap_or(Duration::MAX),
             max_queue: (max_queue >= 0.0).then_some(max_queue as usize),
             thread_name: "native-pool".into(),
+            nice: nice_increment.min(19) as u8,
         };
         (Arc::new(ThreadPool::new(config, Arc::new(ThreadEvents { sink, pool: id }))), true)
     };
@@ -143,6 +147,7 @@ pub fn create_pool(
         pool,
         owned,
         pending: 0,
+        backlogged: false,
         refd: true,
         closed: false,
         close_waiters: Vec::new(),
@@ -152,8 +157,16 @@ pub fn create_pool(
     Ok(id)
 }
 
+/// Submits a task with default options; returns its promise. Never throws: every failure rejects the
+/// promise. `flags`: 1 = deliver messages. The hot path of `pool.run(task, args)`.
+#[napi(js_name = "run")]
+pub fn run(env: Env, pool: u32, task: u32, args: Unknown<'_>, job_id: f64, flags: u32) -> Result<sys::napi_value> {
+    let options = JobOptions { priority: 0, timeout: None, wants_messages: flags & FLAG_MESSAGES != 0 };
+    submit_job(&env, pool, task, args, job_id, options, false)
+}
+
 /// Submits a task; returns its promise. Never throws: every failure rejects the promise.
-/// `flags`: 1 = deliver messages, 2 = cancellable by `cancel(jobId)`. `timeoutMs` <= 0: none.
+/// `flags`: 1 = deliver messages, 2 = cancellable by `cancel(pool, jobId)`. `timeoutMs` <= 0: none.
 #[napi(js_name = "submit")]
 #[allow(clippy::too_many_arguments)]
 pub fn submit(
@@ -166,8 +179,28 @@ pub fn submit(
     timeout_ms: f64,
     flags: u32,
 ) -> Result<sys::napi_value> {
+    let options = JobOptions {
+        priority,
+        timeout: if timeout_ms > 0.0 { Duration::try_from_secs_f64(timeout_ms / 1000.0).ok() } else { None },
+        wants_messages: flags & FLAG_MESSAGES != 0,
+    };
+    submit_job(&env, pool, task, args, job_id, options, flags & FLAG_CANCELLABLE != 0)
+}
+
+const FLAG_MESSAGES: u32 = 1;
+const FLAG_CANCELLABLE: u32 = 2;
+
+fn submit_job(
+    env: &Env,
+    pool: u32,
+    task: u32,
+    args: Unknown<'_>,
+    job_id: f64,
+    options: JobOptions,
+    cancellable: bool,
+) -> Result<sys::napi_value> {
     let raw = env.raw();
-    let cell = state_of(&env)?;
+    let cell = state_of(env)?;
     let (deferred, promise) = js::promise(raw).map_err(napi_failed)?;
     let reject = |e: TaskError| env::reject_with(raw, env::make_error_fn(cell, pool), deferred, &e);
 
@@ -199,14 +232,8 @@ pub fn submit(
     };
 
     let control = JobControl::new();
-    let cancellable = flags & 2 != 0;
     let mut st = cell.borrow_mut();
     let ticket = st.pending.insert(Pending { deferred, control: control.clone(), pool, job_id, task, kept, cancellable });
-    let options = JobOptions {
-        priority,
-        timeout: if timeout_ms > 0.0 { Duration::try_from_secs_f64(timeout_ms / 1000.0).ok() } else { None },
-        wants_messages: flags & 1 != 0,
-    };
     let sink: Arc<dyn JobSink> = st.sink.clone();
     st.sink_submitted();
     match threads.submit(Job::new(work, sink, ticket as u64, control, options)) {
@@ -268,6 +295,12 @@ pub fn destroy_pool(env: Env, pool: u32) -> Result<sys::napi_value> {
 pub fn set_ref(env: Env, pool: u32, refd: bool) -> Result<()> {
     state_of(&env)?.borrow_mut().set_ref(pool, refd);
     Ok(())
+}
+
+/// Jobs submitted through this pool (from this environment) and not yet settled.
+#[napi(js_name = "poolPending")]
+pub fn pool_pending(env: Env, pool: u32) -> Result<u32> {
+    Ok(state_of(&env)?.borrow().pools.get(pool as usize).map_or(0, |e| e.pending as u32))
 }
 
 /// The pool's counters and latency summaries (nanoseconds), as a plain object.

@@ -27,6 +27,10 @@ pub struct PoolConfig {
     pub max_queue: Option<usize>,
     /// Prefix of the threads' names (`native-pool-3`).
     pub thread_name: String,
+    /// How much lower than the process the threads' CPU priority is (Linux nice increment, 0 to 19).
+    /// With as many threads as CPUs, a positive value lets the JS thread win the CPU as soon as it
+    /// has work, so the event loop stays responsive while the pool is saturated.
+    pub nice: u8,
 }
 
 impl PoolConfig {
@@ -38,6 +42,7 @@ impl PoolConfig {
             idle_timeout: Duration::from_secs(30),
             max_queue: None,
             thread_name: "native-pool".into(),
+            nice: DEFAULT_NICE,
         }
     }
 }
@@ -48,6 +53,27 @@ impl Default for PoolConfig {
         PoolConfig::fixed(num_cpus::get())
     }
 }
+
+/// The default `PoolConfig::nice`.
+pub const DEFAULT_NICE: u8 = 10;
+
+/// Lowers the calling thread's CPU priority by `nice` (Linux gives each thread its own nice value).
+#[cfg(target_os = "linux")]
+fn lower_priority(nice: u8) {
+    if nice == 0 {
+        return;
+    }
+    // SAFETY: plain syscalls on the calling thread; failure (e.g. a sandbox forbidding it) leaves the
+    // priority as it was, which is harmless.
+    unsafe {
+        let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
+        let current = libc::getpriority(libc::PRIO_PROCESS, tid);
+        libc::setpriority(libc::PRIO_PROCESS, tid, (current + nice as i32).min(19));
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn lower_priority(_nice: u8) {}
 
 /// Told when a pool's threads start and stop. Called on the thread concerned.
 pub trait PoolObserver: Send + Sync {
@@ -283,16 +309,12 @@ fn spawn_worker(shared: &Arc<Shared>) {
 }
 
 fn worker_loop(shared: Arc<Shared>, slot: Arc<WorkerSlot>, id: u32) {
+    lower_priority(shared.config.nice);
     shared.observer.thread_started(id);
     loop {
-        let may_retire = {
-            let mut q = shared.queue.lock();
-            q.idle += 1;
-            q.live > shared.config.min_threads
-        };
-        let wake = shared.queue.wait(may_retire.then_some(shared.config.idle_timeout));
-        let mut q = shared.queue.lock();
-        q.idle -= 1;
+        let min = shared.config.min_threads;
+        let idle_timeout = shared.config.idle_timeout;
+        let (wake, mut q) = shared.queue.next(|q| (q.live > min).then_some(idle_timeout));
         match wake {
             Wake::Job(job) => {
                 drop(q);
@@ -302,7 +324,7 @@ fn worker_loop(shared: Arc<Shared>, slot: Arc<WorkerSlot>, id: u32) {
             Wake::TimedOut => {
                 // Retire only if nothing waits and we are above the minimum; both under the lock, so a
                 // job pushed meanwhile either sees this thread gone (and starts another) or is seen here.
-                if q.len() == 0 && q.live > shared.config.min_threads {
+                if q.len() == 0 && q.live > min {
                     q.live -= 1;
                     break;
                 }

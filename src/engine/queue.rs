@@ -12,7 +12,7 @@ use std::collections::BinaryHeap;
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
-use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TryRecvError};
 
 use super::job::Job;
 
@@ -84,15 +84,35 @@ impl JobQueue {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Blocks until a token arrives (at most `idle_timeout`, if given), then pops the best job.
-    /// The caller counted itself idle under the lock before calling.
-    pub(crate) fn wait(&self, idle_timeout: Option<Duration>) -> Wake {
-        let got = match idle_timeout {
-            Some(t) => self.tokens.recv_timeout(t),
-            None => self.tokens.recv().map_err(|_| RecvTimeoutError::Disconnected),
+    /// The next thing for a worker: a token already waiting is taken without blocking (the hot path:
+    /// one lock per job); otherwise the worker counts itself idle and blocks for at most
+    /// `idle_timeout(state)`. Returns with the lock held, so the caller can retire atomically.
+    pub(crate) fn next(&self, idle_timeout: impl FnOnce(&QueueState) -> Option<Duration>) -> (Wake, MutexGuard<'_, QueueState>) {
+        let got = match self.tokens.try_recv() {
+            Ok(()) => Ok(()),
+            Err(TryRecvError::Disconnected) => Err(RecvTimeoutError::Disconnected),
+            Err(TryRecvError::Empty) => {
+                let timeout = {
+                    let mut q = self.lock();
+                    q.idle += 1;
+                    idle_timeout(&q)
+                };
+                let got = match timeout {
+                    Some(t) => self.tokens.recv_timeout(t),
+                    None => self.tokens.recv().map_err(|_| RecvTimeoutError::Disconnected),
+                };
+                let mut q = self.lock();
+                q.idle -= 1;
+                return (Self::wake_from(got, &mut q), q);
+            }
         };
+        let mut q = self.lock();
+        (Self::wake_from(got, &mut q), q)
+    }
+
+    fn wake_from(got: Result<(), RecvTimeoutError>, q: &mut QueueState) -> Wake {
         match got {
-            Ok(()) => match self.lock().heap.pop() {
+            Ok(()) => match q.heap.pop() {
                 Some(entry) => Wake::Job(entry.job),
                 None => Wake::Nothing,
             },

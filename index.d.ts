@@ -1,0 +1,205 @@
+// Types of native-pool. Hand-written: the generated binding.d.ts describes the private addon layer.
+
+import { EventEmitter } from 'node:events'
+
+/** A message posted by a long task: its progress, a fraction from 0 to 1, at every whole percent. */
+export interface Progress {
+  progress: number
+}
+
+/**
+ * Every task by name: its argument, its result and the messages it posts. An interface, so a crate
+ * that adds tasks can add their types by declaration merging:
+ * `declare module 'native-pool' { interface TaskMap { myTask: { args: …; result: …; message: never } } }`
+ */
+export interface TaskMap {
+  /** Resolves with its argument unchanged (see the `run` overload for echo). */
+  echo: { args: unknown; result: unknown; message: never }
+  /** Occupies a thread for `ms` milliseconds without using CPU; cancellable. */
+  sleep: { args: { ms: number }; result: undefined; message: never }
+  /** Sum of 0 … iterations-1 by looping: a number, or an exact bigint past Number.MAX_SAFE_INTEGER. */
+  sum: { args: { iterations: number }; result: number | bigint; message: Progress }
+  /** The n-th Fibonacci number (0 ≤ n ≤ 93) by naive recursion: a number, or a bigint past 2^53. */
+  fib: { args: { n: number }; result: number | bigint; message: Progress }
+  /** How many primes are below `limit`. */
+  primes: { args: { limit: number }; result: number; message: Progress }
+}
+
+export type TaskName = keyof TaskMap
+export type TaskArgs<K extends TaskName> = TaskMap[K]['args']
+export type TaskResult<K extends TaskName> = TaskMap[K]['result']
+export type TaskMessage<K extends TaskName> = TaskMap[K]['message']
+
+/** The stable `err.code` values. */
+export type ErrorCode =
+  | 'ERR_INVALID_ARG'
+  | 'ERR_UNKNOWN_TASK'
+  | 'ERR_POOL_CLOSED'
+  | 'ERR_QUEUE_FULL'
+  | 'ERR_TASK_FAILED'
+  | 'ERR_TASK_PANICKED'
+  | 'ERR_TASK_TIMEOUT'
+  | 'ABORT_ERR'
+
+export declare const codes: { readonly [C in ErrorCode]: C }
+
+/** What every rejection and thrown option error is. */
+export interface NativePoolError extends Error {
+  code: ErrorCode
+  /** For ERR_INVALID_ARG: the bad field or option (`iterations`, `options.timeout`). */
+  field?: string
+}
+
+export interface PoolOptions {
+  /** A fixed number of threads, started at once. Default: the number of CPUs. */
+  threads?: number
+  /** Threads kept even when idle (a growing pool; not with `threads`). Default 0. */
+  minThreads?: number
+  /** Threads at most (a growing pool; not with `threads`). Default: the number of CPUs. */
+  maxThreads?: number
+  /** Milliseconds a thread above `minThreads` waits for work before it stops. Default 10000. */
+  idleTimeout?: number
+  /** Tasks that may wait for a thread; more are rejected with ERR_QUEUE_FULL. Default Infinity. */
+  maxQueue?: number
+  /**
+   * How much lower the threads' CPU priority is than the process's (Linux nice, 0-19). Default 10:
+   * when the pool saturates every CPU, the event loop still wins the CPU whenever it has work.
+   */
+  niceIncrement?: number
+}
+
+export interface ResolvedPoolOptions {
+  minThreads: number
+  maxThreads: number
+  idleTimeout: number
+  maxQueue: number
+  niceIncrement: number
+}
+
+export interface RunOptions {
+  /** Aborting rejects with an AbortError (code ABORT_ERR, cause = the reason) and stops the task. */
+  signal?: AbortSignal
+  /** Milliseconds from the moment the task starts running; then it is stopped (ERR_TASK_TIMEOUT). */
+  timeout?: number
+  /** Higher runs first; equal priorities run in submission order. Default 0. */
+  priority?: number
+}
+
+export interface LatencySummary {
+  count: number
+  /** Milliseconds. */
+  min: number
+  max: number
+  mean: number
+  p50: number
+  p90: number
+  p99: number
+}
+
+export interface PoolStats {
+  threads: number
+  idle: number
+  running: number
+  queued: number
+  completed: number
+  failed: number
+  cancelled: number
+  timedOut: number
+  runTime: LatencySummary
+  waitTime: LatencySummary
+  /** Busy share of the threads' lifetime, from 0 to 1. */
+  utilization: number
+}
+
+export interface TaskField {
+  name: string
+  type: string
+  required: boolean
+  description: string
+  oneOf?: string[]
+}
+
+export interface TaskInfo {
+  name: string
+  description: string
+  /** The fields of its argument object, or 'any'. */
+  args: TaskField[] | 'any'
+  /** Its result, as a TypeScript type. */
+  result: string
+}
+
+/** A message from any task of the pool. */
+export interface PoolMessage<K extends TaskName = TaskName> {
+  id: number
+  task: K
+  data: TaskMessage<K>
+}
+
+/**
+ * A spawned task, like a Worker: 'message' for each value it posts, then 'exit' once with a code
+ * (0 success, 1 failure, 2 cancelled, 3 timed out). 'error' comes before 'exit' on failure, and only
+ * when someone listens: `result` always carries the failure, and is never an unhandled rejection.
+ */
+export declare class TaskHandle<K extends TaskName = TaskName> extends EventEmitter {
+  readonly id: number
+  readonly task: K
+  readonly result: Promise<TaskResult<K>>
+  /** Removes the task from the queue, or asks it to stop if it runs; `result` rejects with an AbortError. */
+  cancel(reason?: unknown): void
+
+  on(event: 'message', listener: (message: TaskMessage<K>) => void): this
+  on(event: 'error', listener: (error: NativePoolError) => void): this
+  on(event: 'exit', listener: (code: number) => void): this
+  once(event: 'message', listener: (message: TaskMessage<K>) => void): this
+  once(event: 'error', listener: (error: NativePoolError) => void): this
+  once(event: 'exit', listener: (code: number) => void): this
+}
+
+export declare class Pool extends EventEmitter implements AsyncDisposable {
+  /** Throws TypeError / RangeError (code ERR_INVALID_ARG, `field` = the option) on a bad option. */
+  constructor(options?: PoolOptions)
+
+  /** The process-wide pool shared by the main thread and every worker_threads Worker. */
+  static shared(): Pool
+  /** Every registered task. */
+  static tasks(): TaskInfo[]
+
+  /** Runs a task; never throws, every failure is a rejection with a `code`. */
+  run<T>(task: 'echo', args: T, options?: RunOptions): Promise<T>
+  run<K extends TaskName>(task: K, args: TaskArgs<K>, options?: RunOptions): Promise<TaskResult<K>>
+
+  /** Starts a task and returns its handle; never throws. */
+  spawn<K extends TaskName>(task: K, args: TaskArgs<K>, options?: RunOptions): TaskHandle<K>
+
+  /** Finishes accepted tasks, stops the threads; resolves after every thread's 'exit'. */
+  close(): Promise<void>
+  /** Rejects queued tasks (ERR_POOL_CLOSED), cancels running ones, stops the threads. */
+  destroy(): Promise<void>
+  [Symbol.asyncDispose](): Promise<void>
+
+  /** Pending tasks keep the process alive (default). */
+  ref(): this
+  /** Pending tasks don't keep the process alive. An idle pool never does. */
+  unref(): this
+
+  stats(): PoolStats
+  readonly threads: number
+  readonly queueSize: number
+  readonly completed: number
+  /** True while the queue is full: the next run would be rejected with ERR_QUEUE_FULL. */
+  readonly needsDrain: boolean
+  readonly closed: boolean
+  /** The options in force, defaults filled in (a fixed pool has minThreads = maxThreads). */
+  readonly options: ResolvedPoolOptions
+
+  on(event: 'message', listener: (message: PoolMessage) => void): this
+  on(event: 'online', listener: (threadId: number) => void): this
+  on(event: 'exit', listener: (threadId: number, code: number) => void): this
+  on(event: 'error', listener: (error: Error) => void): this
+  on(event: 'drain' | 'close', listener: () => void): this
+  once(event: 'message', listener: (message: PoolMessage) => void): this
+  once(event: 'online', listener: (threadId: number) => void): this
+  once(event: 'exit', listener: (threadId: number, code: number) => void): this
+  once(event: 'error', listener: (error: Error) => void): this
+  once(event: 'drain' | 'close', listener: () => void): this
+}
