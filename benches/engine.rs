@@ -218,7 +218,7 @@ fn main() {
     let registry = TaskRegistry::builtin();
 
     println!("engine micro-benchmark: {cpus} CPUs, {jobs} jobs per repetition, {reps} repetitions{}", if quick { " (quick)" } else { "" });
-    println!("figures: median [min … max] over the repetitions");
+    println!("figures: median [min … max] over the repetitions; pool threads at nice +{} (PoolConfig default)", PoolConfig::fixed(1).nice);
     println!();
 
     for threads in 1..=cpus.max(1) {

@@ -3,7 +3,10 @@
 // The benchmark: native-pool side by side with piscina, tinypool, workerpool, a plain worker_threads
 // pool and the main thread, on the same workloads and the same thread count.
 //
-//   node benchmark/run.js [--quick] [--threads N] [--only a,b] [--systems a,b]
+//   node benchmark/run.js [--quick] [--threads N] [--only a,b] [--systems a,b] [--nice N]
+//
+// --nice N sets native-pool's niceIncrement (its threads' CPU priority below the process's); without
+// it native-pool runs with its default, as users get it.
 //
 // Writes one JSON line per (system, workload) to benchmark/results/latest.jsonl and the report to
 // benchmark/RESULTS.md (README.md in this folder explains every workload).
@@ -28,7 +31,7 @@ const SECTIONS = [
 ]
 
 function parseArgs(argv) {
-  const opts = { mode: 'full', threads: os.availableParallelism(), only: null, systems: null, out: null }
+  const opts = { mode: 'full', threads: os.availableParallelism(), only: null, systems: null, out: null, nice: null }
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]
     if (a === '--quick') opts.mode = 'quick'
@@ -36,9 +39,11 @@ function parseArgs(argv) {
     else if (a === '--only') opts.only = argv[++i].split(',')
     else if (a === '--systems') opts.systems = argv[++i].split(',')
     else if (a === '--out') opts.out = argv[++i]
-    else throw new Error(`unknown argument ${a}; usage: run.js [--quick] [--threads N] [--only a,b] [--systems a,b] [--out RESULTS.md]`)
+    else if (a === '--nice') opts.nice = Number(argv[++i])
+    else throw new Error(`unknown argument ${a}; usage: run.js [--quick] [--threads N] [--only a,b] [--systems a,b] [--nice N] [--out RESULTS.md]`)
   }
   if (!Number.isInteger(opts.threads) || opts.threads < 1) throw new Error('--threads must be a positive integer')
+  if (opts.nice !== null && !(Number.isInteger(opts.nice) && opts.nice >= 0 && opts.nice <= 19)) throw new Error('--nice must be an integer from 0 to 19')
   for (const id of opts.only || []) if (!SECTIONS.some((s) => s.id === id)) throw new Error(`unknown workload ${id}; known: ${SECTIONS.map((s) => s.id).join(', ')}`)
   for (const name of opts.systems || []) if (!allSystems.some((s) => s.name === name)) throw new Error(`unknown system ${name}; known: ${allSystems.map((s) => s.name).join(', ')}`)
   return opts
@@ -46,6 +51,8 @@ function parseArgs(argv) {
 
 async function main() {
   const opts = parseArgs(process.argv.slice(2))
+  // Children (start-up, memory, isolation) inherit it through the environment.
+  if (opts.nice !== null) process.env.NATIVE_POOL_BENCH_NICE = String(opts.nice)
   const started = new Date()
   const t0 = Date.now()
   const systems = opts.systems ? allSystems.filter((s) => opts.systems.includes(s.name)) : allSystems

@@ -60,7 +60,10 @@ module.exports = {
   async create({ threads }) {
     const { mod, error } = load()
     if (error) throw new Error(error)
-    const pool = new mod.Pool({ threads })
+    // NATIVE_POOL_BENCH_NICE (set by run.js --nice N) overrides the threads' niceIncrement;
+    // unset, the pool runs with its defaults, as users get it.
+    const nice = process.env.NATIVE_POOL_BENCH_NICE
+    const pool = new mod.Pool(nice === undefined ? { threads } : { threads, niceIncrement: Number(nice) })
     const online = new Set()
     let onAllOnline = null
     pool.on('online', (id) => {
