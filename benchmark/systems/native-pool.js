@@ -81,10 +81,18 @@ module.exports = {
       // A first answer from the pool once every native thread has reported 'online'. There is no
       // native barrier task, so 'online' is the per-thread signal (see README).
       async startup(parties) {
+        // The timer is ref'd on purpose: an idle pool does not keep the process alive, so without it a
+        // process whose echo has answered could exit before the last 'online' event is delivered.
         const allOnline = new Promise((resolve, reject) => {
           if (online.size >= parties) return resolve()
-          onAllOnline = { parties, resolve }
-          setTimeout(() => reject(new Error(`only ${online.size} of ${parties} 'online' events within 10 s`)), 10_000).unref()
+          const timer = setTimeout(() => reject(new Error(`only ${online.size} of ${parties} 'online' events within 10 s`)), 10_000)
+          onAllOnline = {
+            parties,
+            resolve: () => {
+              clearTimeout(timer)
+              resolve()
+            },
+          }
         })
         const [, answer] = await Promise.all([allOnline, pool.run('echo', 42)])
         if (answer !== 42) throw new Error(`echo answered ${answer}`)
