@@ -6,6 +6,11 @@
 const { runBatch } = require('./drive')
 const { summarize } = require('./stats')
 
+/** A workload's title; some depend on the mode. */
+function titleOf(w, mode) {
+  return typeof w.title === 'function' ? w.title(mode) : w.title
+}
+
 /** Checks every result; returns the reasons of the failures (empty when all are right). */
 function checkAll(w, state, inputsCount, results) {
   const failures = []
@@ -20,14 +25,14 @@ function checkAll(w, state, inputsCount, results) {
 async function runBatchWorkload(ctx, w, { threads = ctx.threads, systems = ctx.systems, workloadId = w.id, count, reps } = {}) {
   count ??= w.count[ctx.mode]
   reps ??= w.reps[ctx.mode]
-  const state = w.prepare()
+  const state = w.prepare(ctx.mode)
   const inputs = Array.from({ length: count }, (_, i) => w.input(state, i))
-  const warmInputs = inputs.slice(0, Math.max(threads * 2, Math.ceil(count / 4)))
+  const warmInputs = inputs.slice(0, Math.max(threads, Math.ceil(count / 4)))
   const lines = new Map()
   const live = []
 
   for (const sys of systems) {
-    const base = { system: sys.name, workload: workloadId, title: `${w.title}, ${count.toLocaleString('en-US')} tasks`, threads: sys.kind === 'inline' ? 1 : threads, count }
+    const base = { system: sys.name, workload: workloadId, title: `${titleOf(w, ctx.mode)}, ${count.toLocaleString('en-US')} tasks`, threads: sys.kind === 'inline' ? 1 : threads, count }
     let inst = null
     try {
       const why = sys.unavailable(w.task)
@@ -87,4 +92,4 @@ async function runBatchWorkload(ctx, w, { threads = ctx.threads, systems = ctx.s
   return systems.map((s) => lines.get(s.name)).filter(Boolean)
 }
 
-module.exports = { runBatchWorkload, checkAll }
+module.exports = { runBatchWorkload, checkAll, titleOf }

@@ -3,13 +3,15 @@
 // to the last answer, every answer checked against a reference computed apart from the system.
 //
 // Each workload: id, title, task (generic name, see systems/), count and reps per mode, window (tasks in
-// flight at most), prepare() -> state, input(state, i), check(state, i, result) -> null or a reason.
+// flight at most), prepare(mode) -> state, input(state, i), check(state, i, result) -> null or a reason.
 
 const zlib = require('node:zlib')
 const crypto = require('node:crypto')
 const { randomBytes, textBytes, sumLoop, fibIter, sha256Hex, asBuffer } = require('./data')
 
 const MiB = 1024 * 1024
+// The smoke run hashes at a lower cost: it checks the plumbing, not the speed.
+const BCRYPT_COST = { quick: 8, full: 10 }
 
 const sameInteger = (v, ref) =>
   typeof v === 'bigint' ? v === BigInt(ref) : typeof v === 'number' && v === ref
@@ -69,10 +71,10 @@ module.exports = [
     id: 'gzip',
     title: 'gzip of 1 MiB of text (level 6)',
     task: 'gzip',
-    count: { quick: 4, full: 32 },
+    count: { quick: 2, full: 32 },
     reps: { quick: 2, full: 3 },
     note: 'checked by zlib.gunzipSync round trip; JS pools copy the input in and the output back',
-    prepare: () => ({ inputs: Array.from({ length: 4 }, (_, k) => textBytes(MiB, 0x91 + k)) }),
+    prepare: (mode) => ({ inputs: Array.from({ length: mode === 'quick' ? 1 : 4 }, (_, k) => textBytes(MiB, 0x91 + k)) }),
     input: (s, i) => ({ data: s.inputs[i % s.inputs.length], level: 6 }),
     check: (s, i, v) => {
       const got = asBuffer(v)
@@ -91,11 +93,11 @@ module.exports = [
     id: 'scrypt',
     title: 'scrypt (N=16384, r=8, p=1, 64-byte key)',
     task: 'scrypt',
-    count: { quick: 4, full: 16 },
-    reps: { quick: 2, full: 3 },
+    count: { quick: 2, full: 16 },
+    reps: { quick: 1, full: 3 },
     note: 'JS pools and inline run crypto.scryptSync on their own thread; checked against crypto.scryptSync on the main thread',
-    prepare: () => {
-      const params = Array.from({ length: 4 }, (_, k) => ({
+    prepare: (mode) => {
+      const params = Array.from({ length: mode === 'quick' ? 1 : 4 }, (_, k) => ({
         password: 'correct horse battery staple',
         salt: `salt-${k}-0123456789`,
         keylen: 64,
@@ -115,15 +117,16 @@ module.exports = [
   },
   {
     id: 'bcrypt',
-    title: 'bcrypt hash (cost 10)',
+    title: (mode) => `bcrypt hash (cost ${BCRYPT_COST[mode]})`,
     task: 'bcryptHash',
     count: { quick: 2, full: 8 },
     reps: { quick: 1, full: 3 },
     note: 'JS pools and inline run bcryptjs.hashSync; every hash is verified with the npm bcrypt package (native, a third implementation) after timing',
-    prepare: () => ({ cost: 10 }),
+    prepare: (mode) => ({ cost: BCRYPT_COST[mode] }),
     input: (s, i) => ({ password: `password-${i % 4}`, cost: s.cost }),
     check: (s, i, v) => {
-      if (typeof v !== 'string' || !/^\$2[aby]\$10\$[./A-Za-z0-9]{53}$/.test(v)) return `not a cost-10 bcrypt hash: ${v}`
+      const format = new RegExp(`^\\$2[aby]\\$${String(s.cost).padStart(2, '0')}\\$[./A-Za-z0-9]{53}$`)
+      if (typeof v !== 'string' || !format.test(v)) return `not a cost-${s.cost} bcrypt hash: ${v}`
       return require('bcrypt').compareSync(`password-${i % 4}`, v) ? null : `hash does not verify for password-${i % 4}`
     },
   },

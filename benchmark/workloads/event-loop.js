@@ -9,7 +9,7 @@ const { saturate } = require('../lib/drive')
 const { summarize } = require('../lib/stats')
 const { fibIter } = require('./data')
 
-const WINDOW_MS = { quick: 300, full: 1000 }
+const WINDOW_MS = { quick: 250, full: 1000 }
 const REPS = { quick: 1, full: 3 }
 const N = 27
 

@@ -3,7 +3,7 @@
 // reports tasks/s at N threads and the speed-up over the same system at 1 thread.
 
 const batch = require('./batch')
-const { runBatchWorkload } = require('../lib/batch-runner')
+const { runBatchWorkload, titleOf } = require('../lib/batch-runner')
 const { summarize } = require('../lib/stats')
 
 // Smaller batches than the main workloads: this section runs each one N times per system.
@@ -33,7 +33,7 @@ async function run(ctx) {
     }
     for (const sys of systems) {
       const perT = byThreads.get(sys.name) || []
-      const base = { system: sys.name, workload: `scaling-${w.id}`, title: `scaling: ${w.title}, ${step.count[ctx.mode]} tasks, 1…${ctx.threads} threads`, threads: ctx.threads }
+      const base = { system: sys.name, workload: `scaling-${w.id}`, title: `scaling: ${titleOf(w, ctx.mode)}, ${step.count[ctx.mode]} tasks, 1…${ctx.threads} threads`, threads: ctx.threads }
       const bad = perT.find((l) => l.status !== 'ok')
       if (bad || perT.length !== ctx.threads) {
         out.push({ ...base, status: bad ? bad.status : 'error', reason: bad ? bad.reason : 'missing thread counts' })
