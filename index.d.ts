@@ -23,6 +23,133 @@ export interface TaskMap {
   fib: { args: { n: number }; result: number | bigint; message: Progress }
   /** How many primes are below `limit`. */
   primes: { args: { limit: number }; result: number; message: Progress }
+
+  // The catalogue (docs/catalogue.md). Binary inputs are read in place, without a copy: do not
+  // change them while the task runs.
+
+  /** A message digest, identical to `crypto.createHash(algorithm)`; BLAKE3 too. */
+  hash: { args: HashArgs; result: Buffer | string; message: Progress }
+  /** An HMAC, identical to `crypto.createHmac(algorithm, key)`. */
+  hmac: { args: HmacArgs; result: Buffer | string; message: Progress }
+  /** gzip (RFC 1952), readable by `zlib.gunzip`. */
+  gzip: { args: ZlibCompressArgs; result: Buffer; message: Progress }
+  /** Decompresses gzip (multi-member too), as `zlib.gunzip`. */
+  gunzip: { args: DecompressArgs; result: Buffer; message: Progress }
+  /** zlib-wrapped deflate (RFC 1950), readable by `zlib.inflate`. */
+  deflate: { args: ZlibCompressArgs; result: Buffer; message: Progress }
+  /** Decompresses zlib-wrapped deflate, as `zlib.inflate`. */
+  inflate: { args: DecompressArgs; result: Buffer; message: Progress }
+  /** Raw deflate (RFC 1951), readable by `zlib.inflateRaw`. */
+  deflateRaw: { args: ZlibCompressArgs; result: Buffer; message: Progress }
+  /** Decompresses raw deflate, as `zlib.inflateRaw`. */
+  inflateRaw: { args: DecompressArgs; result: Buffer; message: Progress }
+  /** Brotli, readable by `zlib.brotliDecompress`. */
+  brotliCompress: { args: BrotliCompressArgs; result: Buffer; message: Progress }
+  /** Decompresses brotli, as `zlib.brotliDecompress`. */
+  brotliDecompress: { args: DecompressArgs; result: Buffer; message: Progress }
+  /** A standard Zstandard frame, read by the zstd CLI (tested) and so by Node 22.15+ `zlib.zstdDecompress`. */
+  zstdCompress: { args: ZstdCompressArgs; result: Buffer; message: Progress }
+  /** Decompresses one or more Zstandard frames. */
+  zstdDecompress: { args: DecompressArgs; result: Buffer; message: Progress }
+  /** An argon2 PHC string (`$argon2id$v=19$m=…,t=…,p=…$salt$hash`), as the npm `argon2` package writes. */
+  argon2Hash: { args: Argon2HashArgs; result: string; message: never }
+  /** Whether `password` matches an argon2 PHC string; constant-time. */
+  argon2Verify: { args: { password: BinaryLike; hash: string; secret?: BinaryInput }; result: boolean; message: never }
+  /** A bcrypt hash (`$2b$10$…`), as the npm `bcrypt` and `bcryptjs` packages write. */
+  bcryptHash: { args: BcryptHashArgs; result: string; message: Progress }
+  /** Whether `password` matches a `$2a$` / `$2b$` / `$2y$` bcrypt hash; constant-time. */
+  bcryptVerify: { args: { password: BinaryLike; hash: string }; result: boolean; message: Progress }
+  /** scrypt (RFC 7914): the same bytes and parameter rules as `crypto.scrypt`. */
+  scrypt: { args: ScryptArgs; result: Buffer | string; message: never }
+}
+
+/** Binary input: read in place, without a copy. */
+export type BinaryInput = ArrayBufferView | ArrayBuffer
+/** Binary input, or a string taken as its UTF-8 bytes. */
+export type BinaryLike = string | BinaryInput
+
+export type HashAlgorithm =
+  | 'md5' | 'sha1' | 'sha224' | 'sha256' | 'sha384' | 'sha512' | 'sha512-224' | 'sha512-256'
+  | 'sha3-224' | 'sha3-256' | 'sha3-384' | 'sha3-512' | 'blake2b512' | 'blake2s256'
+/** `'buffer'` (the default) resolves with a Buffer, the others with a string as `digest(encoding)` gives. */
+export type DigestEncoding = 'buffer' | 'hex' | 'base64' | 'base64url'
+
+export interface HashArgs {
+  algorithm: HashAlgorithm | 'blake3'
+  data: BinaryLike
+  encoding?: DigestEncoding
+}
+export interface HmacArgs {
+  algorithm: HashAlgorithm
+  key: BinaryLike
+  data: BinaryLike
+  encoding?: DigestEncoding
+}
+export interface ZlibCompressArgs {
+  data: BinaryLike
+  /** -1 (zlib's default, 6) or 0 (store) to 9 (smallest). Default -1. */
+  level?: number
+}
+export interface BrotliCompressArgs {
+  data: BinaryLike
+  /** 0 (fastest) to 11 (smallest). Default 11, as node:zlib. */
+  quality?: number
+  /** log2 of the window, 10 to 24. Default 22. */
+  lgwin?: number
+}
+export interface ZstdCompressArgs {
+  data: BinaryLike
+  /** Negative (fastest) to 22 (smallest). Default 3. */
+  level?: number
+}
+export interface DecompressArgs {
+  data: BinaryLike
+  /** Fail with ERR_TASK_FAILED once the output passes this many bytes. Default 2^30 (1 GiB), at most 2^32. */
+  maxOutputLength?: number
+}
+export interface Argon2HashArgs {
+  password: BinaryLike
+  /** At least 8 bytes. Default: 16 random bytes. */
+  salt?: BinaryInput
+  /** A secret key (pepper), needed again to verify. */
+  secret?: BinaryInput
+  /** Default 'argon2id'. */
+  type?: 'argon2id' | 'argon2i' | 'argon2d'
+  /** Passes over memory. Default 3. */
+  timeCost?: number
+  /** Memory in KiB, at least 8 × parallelism, at most 4 GiB. Default 65536 (64 MiB). */
+  memoryCost?: number
+  /** Lanes, 1 to 255 (computed on one pool thread). Default 4. */
+  parallelism?: number
+  /** Bytes of hash, 4 to 1024. Default 32. */
+  hashLength?: number
+}
+export interface BcryptHashArgs {
+  /** Bytes past the 72nd are ignored, as by every bcrypt. */
+  password: BinaryLike
+  /** log2 of the rounds, 4 to 31. Default 10. */
+  cost?: number
+  /** 16 bytes, or a salt string from `bcrypt.genSalt` (which sets cost and version). Default: random. */
+  salt?: string | BinaryInput
+  /** Default '2b'. */
+  version?: '2a' | '2b'
+}
+export interface ScryptArgs {
+  password: BinaryLike
+  salt: BinaryLike
+  keylen: number
+  /** CPU/memory cost, a power of two > 1. Default 16384. Alias: cost. */
+  N?: number
+  cost?: number
+  /** Block size. Default 8. Alias: blockSize. */
+  r?: number
+  blockSize?: number
+  /** Parallelization. Default 1. Alias: parallelization. */
+  p?: number
+  parallelization?: number
+  /** Reject when 128 × r × (N + 2 + p) bytes exceed this. Default 32 MiB. */
+  maxmem?: number
+  encoding?: DigestEncoding
 }
 
 export type TaskName = keyof TaskMap

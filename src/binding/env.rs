@@ -91,11 +91,13 @@ impl EnvSink {
         }
     }
 
-    fn take_events(&self) -> Vec<Event> {
+    /// Swaps the inbox with `batch` (empty, but with room: the two buffers take turns, so pushes
+    /// rarely allocate).
+    fn take_events(&self, batch: &mut Vec<Event>) {
         // Clear the flag before taking: an event pushed after the take schedules a new call, one
         // pushed before it is in this batch. At worst a call finds an empty inbox.
         self.scheduled.store(false, Ordering::Release);
-        std::mem::take(&mut self.inbox.lock().unwrap_or_else(|e| e.into_inner()).events)
+        std::mem::swap(&mut self.inbox.lock().unwrap_or_else(|e| e.into_inner()).events, batch);
     }
 
     fn finish_one(&self) {
@@ -180,6 +182,8 @@ pub(crate) struct EnvState {
     pub(crate) pools: Slab<PoolEntry>,
     /// Pending jobs and closes of ref'd pools: the threadsafe function is ref'd while this is > 0.
     keepalive: usize,
+    /// The inbox's other buffer (see `EnvSink::take_events`).
+    spare: Vec<Event>,
 }
 
 type StateCell = RefCell<EnvState>;
@@ -231,6 +235,7 @@ pub(crate) fn init(env: Env) -> js::JsResult<()> {
         cancellable: HashMap::new(),
         pools: Slab::new(),
         keepalive: 0,
+        spare: Vec::new(),
     }));
     let raw = Box::into_raw(st);
     unsafe extern "C" fn free_state(_env: Env, data: *mut c_void, _hint: *mut c_void) {
@@ -343,8 +348,10 @@ unsafe extern "C" fn on_batch(env: Env, _js_cb: Val, _context: *mut c_void, _dat
         return; // the environment is being torn down
     }
     let Some(cell) = state(env) else { return };
-    let events = cell.borrow().sink.take_events();
+    let mut events = std::mem::take(&mut cell.borrow_mut().spare);
+    cell.borrow().sink.take_events(&mut events);
     if events.is_empty() {
+        cell.borrow_mut().spare = events;
         return;
     }
     // Events for JS, grouped by pool (a batch rarely spans more than one).
@@ -362,7 +369,7 @@ unsafe extern "C" fn on_batch(env: Env, _js_cb: Val, _context: *mut c_void, _dat
     // Pools whose close()/destroy() can resolve: done after the dispatch, so that every thread's 'exit'
     // (and every message) of this batch reaches JS first.
     let mut finished_pools = Vec::new();
-    for event in events {
+    for event in events.drain(..) {
         match event {
             Event::Done { ticket, outcome } => {
                 let settled = settle(env, cell, ticket as usize, outcome);
@@ -385,6 +392,7 @@ unsafe extern "C" fn on_batch(env: Env, _js_cb: Val, _context: *mut c_void, _dat
             Event::PoolJoined { pool } => finished_pools.push(pool),
         }
     }
+    cell.borrow_mut().spare = events;
     let mut escaped = None;
     for (pool, vals) in to_dispatch {
         let dispatch = {

@@ -8,6 +8,7 @@ mod convert;
 mod env;
 pub(crate) mod js;
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -28,11 +29,21 @@ use crate::tasks::{Task, TaskRegistry};
 /// The environment variable that adds the test-only tasks when the addon loads.
 const TEST_TASKS_VAR: &str = "NATIVE_POOL_TEST_TASKS";
 
+/// Set by `enableTestTasks()` (jest's setup file: jest hides `process.env` changes from the addon).
+static TEST_TASKS: AtomicBool = AtomicBool::new(false);
+
+/// Adds the test-only tasks, if called before the task list is first read (before `lib/` loads).
+#[napi(js_name = "enableTestTasks")]
+pub fn enable_test_tasks() {
+    TEST_TASKS.store(true, Ordering::Release);
+}
+
 /// Every task, sorted by name; JS refers to a task by its index here.
 fn tasks() -> &'static [Arc<dyn Task>] {
     static TASKS: OnceLock<Vec<Arc<dyn Task>>> = OnceLock::new();
     TASKS.get_or_init(|| {
-        let registry = if std::env::var_os(TEST_TASKS_VAR).is_some_and(|v| v == "1") {
+        let test_tasks = TEST_TASKS.load(Ordering::Acquire) || std::env::var_os(TEST_TASKS_VAR).is_some_and(|v| v == "1");
+        let registry = if test_tasks {
             TaskRegistry::with_test_tasks()
         } else {
             TaskRegistry::builtin()
@@ -157,12 +168,47 @@ pub fn create_pool(
     Ok(id)
 }
 
-/// Submits a task with default options; returns its promise. Never throws: every failure rejects the
-/// promise. `flags`: 1 = deliver messages. The hot path of `pool.run(task, args)`.
-#[napi(js_name = "run")]
-pub fn run(env: Env, pool: u32, task: u32, args: Unknown<'_>, job_id: f64, flags: u32) -> Result<sys::napi_value> {
+/// Exports `run`, the hot path of `pool.run(task, args)`, as a plain Node-API callback: it skips the
+/// per-call bookkeeping of napi-rs's generated wrappers, which measurably costs on a path that runs
+/// hundreds of thousands of times a second.
+#[napi(module_exports)]
+pub fn raw_exports(exports: Object<'_>, env: Env) -> Result<()> {
+    let mut f = std::ptr::null_mut();
+    js::napi_call!(sys::napi_create_function(env.raw(), c"run".as_ptr(), 3, Some(run), std::ptr::null_mut(), &mut f))
+        .map_err(napi_failed)?;
+    js::napi_call!(sys::napi_set_named_property(env.raw(), exports.raw(), c"run".as_ptr(), f)).map_err(napi_failed)
+}
+
+/// `run(pool, task, args, jobId, flags)`: submits a task with default options and returns its promise.
+/// `flags`: 1 = deliver messages. Never throws for a bad task or argument: the promise rejects.
+unsafe extern "C" fn run(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+    let mut argc = 5;
+    let mut argv = [std::ptr::null_mut(); 5];
+    let read = js::napi_call!(sys::napi_get_cb_info(
+        env,
+        info,
+        &mut argc,
+        argv.as_mut_ptr(),
+        std::ptr::null_mut(),
+        std::ptr::null_mut()
+    ));
+    let u32_at = |i: usize| {
+        let mut n = 0u32;
+        let _ = js::napi_call!(sys::napi_get_value_uint32(env, argv[i], &mut n));
+        n
+    };
+    let (pool, task, args, flags) = (u32_at(0), u32_at(1), argv[2], u32_at(4));
+    let mut job_id = 0.0;
+    let _ = js::napi_call!(sys::napi_get_value_double(env, argv[3], &mut job_id));
     let options = JobOptions { priority: 0, timeout: None, wants_messages: flags & FLAG_MESSAGES != 0 };
-    submit_job(&env, pool, task, args, job_id, options, false)
+    match read.map_err(napi_failed).and_then(|()| submit_job(env, pool, task, args, job_id, options, false)) {
+        Ok(promise) => promise,
+        Err(e) => {
+            let _ = js::napi_call!(sys::napi_throw_error(env, std::ptr::null(), c"native-pool: run() failed".as_ptr()));
+            drop(e);
+            std::ptr::null_mut()
+        }
+    }
 }
 
 /// Submits a task; returns its promise. Never throws: every failure rejects the promise.
@@ -184,23 +230,22 @@ pub fn submit(
         timeout: if timeout_ms > 0.0 { Duration::try_from_secs_f64(timeout_ms / 1000.0).ok() } else { None },
         wants_messages: flags & FLAG_MESSAGES != 0,
     };
-    submit_job(&env, pool, task, args, job_id, options, flags & FLAG_CANCELLABLE != 0)
+    submit_job(env.raw(), pool, task, args.raw(), job_id, options, flags & FLAG_CANCELLABLE != 0)
 }
 
 const FLAG_MESSAGES: u32 = 1;
 const FLAG_CANCELLABLE: u32 = 2;
 
 fn submit_job(
-    env: &Env,
+    raw: sys::napi_env,
     pool: u32,
     task: u32,
-    args: Unknown<'_>,
+    args: sys::napi_value,
     job_id: f64,
     options: JobOptions,
     cancellable: bool,
 ) -> Result<sys::napi_value> {
-    let raw = env.raw();
-    let cell = state_of(env)?;
+    let cell = env::state(raw).ok_or_else(|| Error::from_reason("native-pool: init() was not called in this environment"))?;
     let (deferred, promise) = js::promise(raw).map_err(napi_failed)?;
     let reject = |e: TaskError| env::reject_with(raw, env::make_error_fn(cell, pool), deferred, &e);
 
@@ -220,7 +265,7 @@ fn submit_job(
         }
     };
     let mut kept = Kept::default();
-    let prepared = convert::args_from_js(raw, args.raw(), matches!(task_impl.args(), ArgsSchema::Any), &mut kept)
+    let prepared = convert::args_from_js(raw, args, matches!(task_impl.args(), ArgsSchema::Any), &mut kept)
         .and_then(|value| task_impl.prepare(value));
     let work = match prepared {
         Ok(work) => work,

@@ -156,6 +156,12 @@ impl<'a> TaskContext<'a> {
         self.sink.message(self.ticket, message);
     }
 
+    /// How many of this task's messages are posted and not yet delivered to JS (at most
+    /// `MESSAGE_BACKLOG`).
+    pub fn undelivered_messages(&self) -> usize {
+        self.control.backlog.load(Ordering::Acquire)
+    }
+
     /// True once the task should stop: cancelled, timed out, its pool destroyed or its caller gone.
     /// Cheap (an atomic load, and a clock read when a timeout is set): call it every millisecond or so.
     pub fn is_cancelled(&self) -> bool {

@@ -1,15 +1,15 @@
 //! The thread pool: its threads, how they start and retire, where a job runs (`run_job`), and how the
 //! pool closes (finish what was accepted) or is destroyed (reject what waits, cancel what runs).
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use super::context::{JobControl, TaskContext};
 use super::error::{CancelReason, TaskError};
 use super::job::Job;
-use super::queue::{JobQueue, Wake};
+use super::queue::{JobQueue, Taken, Wait};
 use super::stats::{PoolStats, WorkerStats};
 use super::unwind::catch_task_panic;
 
@@ -92,7 +92,8 @@ pub struct SubmitError {
     pub error: TaskError,
 }
 
-/// What a worker shares with the pool: the job it runs now (for `destroy`) and its counters.
+/// What a worker shares with the pool: the job it runs now (for `destroy` and `stats`) and its
+/// counters. Only its own worker writes to it on the hot path.
 #[derive(Default)]
 struct WorkerSlot {
     current: Mutex<Option<Arc<JobControl>>>,
@@ -103,30 +104,38 @@ struct Shared {
     config: PoolConfig,
     queue: JobQueue,
     observer: Arc<dyn PoolObserver>,
-    /// Accepted and not finished (queued + running); bounds the queue.
-    in_flight: AtomicUsize,
-    /// Accepted and withdrawn-or-started subtracted: what `stats().queued` reports.
-    waiting: AtomicUsize,
-    running: AtomicUsize,
+    /// Accepted and not finished (queued + running), counted only when `max_queue` bounds it, so that
+    /// an unbounded pool has no counter shared between the JS thread and the workers.
+    in_flight: Option<AtomicUsize>,
+    /// Workers blocked waiting for a job.
+    idle: AtomicUsize,
+    /// Set by `destroy`: a job dequeued afterwards is rejected, not run.
+    destroyed: AtomicBool,
     workers: Mutex<Workers>,
-    created: Instant,
 }
 
 #[derive(Default)]
 struct Workers {
+    /// Worker threads alive (started and not retired). Changed only under this lock, together with
+    /// the queue check that justifies it (see `submit` and `worker_loop`).
+    live: usize,
     handles: Vec<JoinHandle<()>>,
-    slots: Vec<(u32, Arc<WorkerSlot>)>,
+    slots: Vec<(u32, Arc<WorkerSlot>, Instant)>,
     next_id: u32,
-    /// Counters of workers that retired.
+    /// Counters of workers that retired, and of jobs withdrawn before they ran.
     retired: WorkerStats,
-    /// Busy time lost to nothing: thread-seconds alive, for utilization.
+    /// Thread-nanoseconds lived by retired workers, for utilization.
     retired_alive_ns: u128,
-    started_at: Vec<(u32, Instant)>,
 }
 
 /// A pool of native threads running `Job`s.
 pub struct ThreadPool {
     shared: Arc<Shared>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // No user code runs under these locks, but a poisoned lock must not take the pool down either.
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl ThreadPool {
@@ -135,18 +144,19 @@ impl ThreadPool {
         assert!(config.max_threads >= 1 && config.min_threads <= config.max_threads, "invalid thread counts");
         let min = config.min_threads;
         let shared = Arc::new(Shared {
+            in_flight: config.max_queue.map(|_| AtomicUsize::new(0)),
             config,
             queue: JobQueue::new(),
             observer,
-            in_flight: AtomicUsize::new(0),
-            waiting: AtomicUsize::new(0),
-            running: AtomicUsize::new(0),
+            idle: AtomicUsize::new(0),
+            destroyed: AtomicBool::new(false),
             workers: Mutex::new(Workers::default()),
-            created: Instant::now(),
         });
-        shared.queue.lock().live = min;
-        for _ in 0..min {
-            spawn_worker(&shared);
+        {
+            let mut workers = lock(&shared.workers);
+            for _ in 0..min {
+                spawn_worker(&shared, &mut workers);
+            }
         }
         ThreadPool { shared }
     }
@@ -158,27 +168,24 @@ impl ThreadPool {
     /// Queues a job. Fails, handing the job back, if the pool is closed or its queue is full.
     pub fn submit(&self, job: Job) -> Result<(), SubmitError> {
         let shared = &self.shared;
-        if let Some(max_queue) = shared.config.max_queue {
-            if shared.in_flight.load(Ordering::Acquire) >= shared.config.max_threads + max_queue {
+        if let (Some(in_flight), Some(max_queue)) = (&shared.in_flight, shared.config.max_queue) {
+            if in_flight.load(Ordering::Acquire) >= shared.config.max_threads + max_queue {
                 return Err(SubmitError { job, error: TaskError::QueueFull { max_queue } });
             }
         }
-        let spawn = {
-            let mut q = shared.queue.lock();
-            if let Err(job) = q.push(job) {
-                return Err(SubmitError { job, error: TaskError::PoolClosed });
-            }
-            shared.in_flight.fetch_add(1, Ordering::AcqRel);
-            shared.waiting.fetch_add(1, Ordering::AcqRel);
+        if shared.config.min_threads == shared.config.max_threads {
+            // A fixed pool: no thread to start, so nothing to decide under the workers' lock.
+            shared.queue.push(job).map_err(|job| SubmitError { job, error: TaskError::PoolClosed })?;
+        } else {
+            let mut workers = lock(&shared.workers);
+            shared.queue.push(job).map_err(|job| SubmitError { job, error: TaskError::PoolClosed })?;
             // More waiting jobs than idle threads: start one more thread if allowed.
-            let spawn = q.len() > q.idle && q.live < shared.config.max_threads;
-            if spawn {
-                q.live += 1;
+            if shared.queue.len() > shared.idle.load(Ordering::Acquire) && workers.live < shared.config.max_threads {
+                spawn_worker(shared, &mut workers);
             }
-            spawn
-        };
-        if spawn {
-            spawn_worker(shared);
+        }
+        if let Some(in_flight) = &shared.in_flight {
+            in_flight.fetch_add(1, Ordering::AcqRel);
         }
         Ok(())
     }
@@ -188,9 +195,9 @@ impl ThreadPool {
     pub fn withdraw(&self, control: &JobControl) -> bool {
         let withdrawn = control.withdraw();
         if withdrawn {
-            self.shared.waiting.fetch_sub(1, Ordering::AcqRel);
-            self.shared.in_flight.fetch_sub(1, Ordering::AcqRel);
-            self.shared.workers.lock().unwrap_or_else(|e| e.into_inner()).retired.cancelled.fetch_add(1, Ordering::Relaxed);
+            self.shared.queue.note_withdrawn();
+            self.shared.finished_one();
+            lock(&self.shared.workers).retired.cancelled.fetch_add(1, Ordering::Relaxed);
         }
         withdrawn
     }
@@ -198,25 +205,22 @@ impl ThreadPool {
     /// Stops accepting jobs. The jobs already accepted still run; then the threads stop.
     /// Returns at once; `join` waits for the threads.
     pub fn close(&self) {
-        self.shared.queue.lock().close();
+        self.shared.queue.close();
     }
 
     /// Stops accepting jobs, rejects every queued job with `ERR_POOL_CLOSED` and cancels the running
     /// ones. Returns at once; `join` waits for the threads.
     pub fn destroy(&self) {
-        let queued = {
-            let mut q = self.shared.queue.lock();
-            q.close();
-            q.take_all()
-        };
-        for job in queued {
+        self.shared.destroyed.store(true, Ordering::Release);
+        self.shared.queue.close();
+        for job in self.shared.queue.take_all() {
             if self.withdraw(&job.control) {
                 job.sink.complete(job.ticket, Err(TaskError::Cancelled(CancelReason::Destroyed)));
             }
+            self.shared.queue.note_withdrawn_dequeued();
         }
-        let workers = self.shared.workers.lock().unwrap_or_else(|e| e.into_inner());
-        for (_, slot) in &workers.slots {
-            if let Some(control) = slot.current.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
+        for (_, slot, _) in &lock(&self.shared.workers).slots {
+            if let Some(control) = lock(&slot.current).as_ref() {
                 control.cancel(CancelReason::Destroyed);
             }
         }
@@ -224,13 +228,13 @@ impl ThreadPool {
 
     /// Whether `close` or `destroy` was called.
     pub fn is_closed(&self) -> bool {
-        self.shared.queue.lock().is_closed()
+        self.shared.queue.is_closed()
     }
 
     /// Waits until every thread has stopped. Call after `close` or `destroy`, never from a pool thread.
     pub fn join(&self) {
         loop {
-            let handles = std::mem::take(&mut self.shared.workers.lock().unwrap_or_else(|e| e.into_inner()).handles);
+            let handles = std::mem::take(&mut lock(&self.shared.workers).handles);
             if handles.is_empty() {
                 return;
             }
@@ -242,27 +246,23 @@ impl ThreadPool {
 
     /// A snapshot of the pool's counters and latency histograms.
     pub fn stats(&self) -> PoolStats {
-        let (threads, idle) = {
-            let q = self.shared.queue.lock();
-            (q.live, q.idle)
-        };
-        let workers = self.shared.workers.lock().unwrap_or_else(|e| e.into_inner());
+        let workers = lock(&self.shared.workers);
         let total = WorkerStats::default();
         total.absorb(&workers.retired);
         let now = Instant::now();
         let mut alive_ns = workers.retired_alive_ns;
-        for (id, slot) in &workers.slots {
+        let mut running = 0;
+        for (_, slot, started) in &workers.slots {
             total.absorb(&slot.stats);
-            if let Some((_, t)) = workers.started_at.iter().find(|(i, _)| i == id) {
-                alive_ns += now.duration_since(*t).as_nanos();
-            }
+            alive_ns += now.duration_since(*started).as_nanos();
+            running += usize::from(lock(&slot.current).is_some());
         }
         let load = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
         PoolStats {
-            threads,
-            idle,
-            running: self.shared.running.load(Ordering::Acquire),
-            queued: self.shared.waiting.load(Ordering::Acquire),
+            threads: workers.live,
+            idle: self.shared.idle.load(Ordering::Acquire).min(workers.live),
+            running,
+            queued: self.shared.queue.len(),
             completed: load(&total.completed),
             failed: load(&total.failed),
             cancelled: load(&total.cancelled),
@@ -272,10 +272,14 @@ impl ThreadPool {
             utilization: if alive_ns == 0 { 0.0 } else { (load(&total.busy_ns) as f64 / alive_ns as f64).min(1.0) },
         }
     }
+}
 
-    /// How long ago the pool was created.
-    pub fn age(&self) -> Duration {
-        self.shared.created.elapsed()
+impl Shared {
+    /// A job left the pool (finished, withdrawn or skipped).
+    fn finished_one(&self) {
+        if let Some(in_flight) = &self.in_flight {
+            in_flight.fetch_sub(1, Ordering::AcqRel);
+        }
     }
 }
 
@@ -286,62 +290,69 @@ impl Drop for ThreadPool {
     }
 }
 
-fn spawn_worker(shared: &Arc<Shared>) {
+/// Starts a worker thread; the caller holds the workers' lock.
+fn spawn_worker(shared: &Arc<Shared>, workers: &mut Workers) {
     let slot = Arc::new(WorkerSlot::default());
-    let mut workers = shared.workers.lock().unwrap_or_else(|e| e.into_inner());
     let id = workers.next_id;
     workers.next_id += 1;
-    workers.slots.push((id, slot.clone()));
-    workers.started_at.push((id, Instant::now()));
     let thread_shared = shared.clone();
+    let thread_slot = slot.clone();
     let spawned = std::thread::Builder::new()
         .name(format!("{}-{id}", shared.config.thread_name))
-        .spawn(move || worker_loop(thread_shared, slot, id));
-    match spawned {
-        Ok(handle) => workers.handles.push(handle),
-        Err(_) => {
-            // The OS refused a thread: carry on with the ones we have.
-            workers.slots.retain(|(i, _)| *i != id);
-            workers.started_at.retain(|(i, _)| *i != id);
-            shared.queue.lock().live -= 1;
-        }
+        .spawn(move || worker_loop(thread_shared, thread_slot, id));
+    // If the OS refuses a thread, the pool carries on with the ones it has.
+    if let Ok(handle) = spawned {
+        workers.live += 1;
+        workers.handles.push(handle);
+        workers.slots.push((id, slot, Instant::now()));
     }
 }
 
 fn worker_loop(shared: Arc<Shared>, slot: Arc<WorkerSlot>, id: u32) {
     lower_priority(shared.config.nice);
     shared.observer.thread_started(id);
+    let fixed = shared.config.min_threads == shared.config.max_threads;
     loop {
-        let min = shared.config.min_threads;
-        let idle_timeout = shared.config.idle_timeout;
-        let (wake, mut q) = shared.queue.next(|q| (q.live > min).then_some(idle_timeout));
-        match wake {
-            Wake::Job(job) => {
-                drop(q);
-                run_job(&shared, &slot, job);
+        let taken = match shared.queue.take(Wait::No) {
+            Taken::Nothing => {
+                // Nothing waits: block, as an idle thread, until a job comes (or, above the
+                // minimum, until the idle timeout passes).
+                let wait = if fixed || lock(&shared.workers).live <= shared.config.min_threads {
+                    Wait::Forever
+                } else {
+                    Wait::For(shared.config.idle_timeout)
+                };
+                shared.idle.fetch_add(1, Ordering::AcqRel);
+                let taken = shared.queue.take(wait);
+                shared.idle.fetch_sub(1, Ordering::AcqRel);
+                taken
             }
-            Wake::Nothing => {}
-            Wake::TimedOut => {
-                // Retire only if nothing waits and we are above the minimum; both under the lock, so a
-                // job pushed meanwhile either sees this thread gone (and starts another) or is seen here.
-                if q.len() == 0 && q.live > min {
-                    q.live -= 1;
+            taken => taken,
+        };
+        match taken {
+            Taken::Job(job) => run_job(&shared, &slot, job),
+            Taken::Nothing => {
+                // Timed out. Retire only if nothing is queued and we are above the minimum, both
+                // checked under the lock `submit` holds while it queues and decides to start threads:
+                // a job queued meanwhile is either seen here or sees this thread gone.
+                let mut workers = lock(&shared.workers);
+                if shared.queue.is_empty() && workers.live > shared.config.min_threads {
+                    workers.live -= 1;
                     break;
                 }
             }
-            Wake::Closed => {
-                q.live -= 1;
+            Taken::Closed => {
+                lock(&shared.workers).live -= 1;
                 break;
             }
         }
     }
     {
-        let mut workers = shared.workers.lock().unwrap_or_else(|e| e.into_inner());
+        let mut workers = lock(&shared.workers);
         workers.retired.absorb(&slot.stats);
-        workers.slots.retain(|(i, _)| *i != id);
-        if let Some(pos) = workers.started_at.iter().position(|(i, _)| *i == id) {
-            let (_, t) = workers.started_at.swap_remove(pos);
-            workers.retired_alive_ns += t.elapsed().as_nanos();
+        if let Some(pos) = workers.slots.iter().position(|(i, _, _)| *i == id) {
+            let (_, _, started) = workers.slots.swap_remove(pos);
+            workers.retired_alive_ns += started.elapsed().as_nanos();
         }
     }
     shared.observer.thread_stopped(id, 0);
@@ -350,24 +361,31 @@ fn worker_loop(shared: Arc<Shared>, slot: Arc<WorkerSlot>, id: u32) {
 /// Where a task runs: one dequeued job, from the orphan check to the reported outcome.
 fn run_job(shared: &Shared, slot: &WorkerSlot, job: Job) {
     let Job { ticket, work, control, sink, options, queued_at } = job;
-    if !sink.is_alive() {
-        // Its JS environment is gone: skip it. Withdrawing keeps the "one outcome per job" rule for
-        // anyone else racing to withdraw it.
+    let skip = if !sink.is_alive() {
+        Some(CancelReason::Orphaned) // its JS environment is gone: nobody waits for it
+    } else if shared.destroyed.load(Ordering::Acquire) {
+        Some(CancelReason::Destroyed) // dequeued just as `destroy` emptied the queue
+    } else {
+        None
+    };
+    if let Some(reason) = skip {
+        // Withdrawing keeps the "one outcome per job" rule against anyone racing to withdraw it.
         if control.withdraw() {
-            control.cancel(CancelReason::Orphaned);
-            shared.waiting.fetch_sub(1, Ordering::AcqRel);
-            shared.in_flight.fetch_sub(1, Ordering::AcqRel);
+            control.cancel(reason);
+            shared.finished_one();
             slot.stats.cancelled.fetch_add(1, Ordering::Relaxed);
-            sink.complete(ticket, Err(TaskError::Cancelled(CancelReason::Orphaned)));
+            sink.complete(ticket, Err(TaskError::Cancelled(reason)));
+        } else {
+            shared.queue.note_withdrawn_dequeued();
         }
         return;
     }
     if !control.start() {
-        return; // withdrawn while queued: whoever withdrew it reports the outcome
+        // Withdrawn while queued: whoever withdrew it reports the outcome.
+        shared.queue.note_withdrawn_dequeued();
+        return;
     }
-    shared.waiting.fetch_sub(1, Ordering::AcqRel);
-    shared.running.fetch_add(1, Ordering::AcqRel);
-    *slot.current.lock().unwrap_or_else(|e| e.into_inner()) = Some(control.clone());
+    *lock(&slot.current) = Some(control.clone());
     let started = Instant::now();
     slot.stats.wait_time.record(started.duration_since(queued_at));
 
@@ -393,7 +411,7 @@ fn run_job(shared: &Shared, slot: &WorkerSlot, job: Job) {
     };
 
     let elapsed = started.elapsed();
-    *slot.current.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    *lock(&slot.current) = None;
     let stats = &slot.stats;
     stats.run_time.record(elapsed);
     stats.busy_ns.fetch_add(u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX), Ordering::Relaxed);
@@ -404,7 +422,6 @@ fn run_job(shared: &Shared, slot: &WorkerSlot, job: Job) {
         Err(_) => &stats.failed,
     }
     .fetch_add(1, Ordering::Relaxed);
-    shared.running.fetch_sub(1, Ordering::AcqRel);
-    shared.in_flight.fetch_sub(1, Ordering::AcqRel);
+    shared.finished_one();
     sink.complete(ticket, outcome);
 }

@@ -1,20 +1,31 @@
-//! The pool's job queue: a priority heap for the order, a `crossbeam-channel` for the waiting.
+//! The pool's job queue: a `crossbeam-channel` for the common case, a priority heap beside it.
 //!
-//! Every accepted job is pushed onto the heap and one token is sent on the channel, under one lock, so
-//! tokens never outnumber the heap's entries. A worker blocks on the channel (with a timeout when it may
-//! retire), then pops the best job: highest priority first, first-come first-served within a priority.
-//! Closing drops the sender; the workers drain the tokens left and then see the disconnection, which is
-//! how they learn to stop. Thread accounting (how many live, how many idle) shares the lock, so a
-//! thread never retires while a job it should have taken is waiting.
+//! A job of priority 0 (the default) goes straight into the channel: submitting is one send, taking
+//! is one receive, and nothing else on that path is shared between the JS thread and the workers.
+//! A job with another priority goes into the heap, and a `Wake` message goes into the channel in its
+//! place, so a blocked worker wakes up for it. Workers look at the heap first while it holds jobs of
+//! positive priority (`urgent`), so those overtake everything in the channel; a job of negative
+//! priority is taken only when no priority-0 job waits in the channel (otherwise its `Wake` goes
+//! round again). Within one priority, jobs run in submission order.
+//!
+//! Closing drops the sender: the workers drain what was accepted, then see the disconnection, which is
+//! how they learn to stop.
 
-use std::cmp::Ordering;
+use std::cmp::Ordering as Order;
 use std::collections::BinaryHeap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TryRecvError};
 
 use super::job::Job;
+
+enum Msg {
+    Job(Job),
+    /// A job waits in the heap.
+    Wake,
+}
 
 struct Entry {
     priority: i32,
@@ -24,132 +35,221 @@ struct Entry {
 
 impl PartialEq for Entry {
     fn eq(&self, other: &Self) -> bool {
-        self.cmp(other) == Ordering::Equal
+        self.cmp(other) == Order::Equal
     }
 }
 impl Eq for Entry {}
 impl PartialOrd for Entry {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+    fn partial_cmp(&self, other: &Self) -> Option<Order> {
         Some(self.cmp(other))
     }
 }
 impl Ord for Entry {
     /// Max-heap order: the higher priority is greater; within a priority the earlier `seq` is greater.
-    fn cmp(&self, other: &Self) -> Ordering {
+    fn cmp(&self, other: &Self) -> Order {
         self.priority.cmp(&other.priority).then_with(|| other.seq.cmp(&self.seq))
     }
 }
 
-pub(crate) struct QueueState {
-    heap: BinaryHeap<Entry>,
+#[derive(Default)]
+struct Heap {
+    entries: BinaryHeap<Entry>,
     next_seq: u64,
-    /// `None` once the queue is closed: no more jobs are accepted.
-    wake: Option<Sender<()>>,
-    /// Worker threads alive (started and not retired).
-    pub(crate) live: usize,
-    /// Workers waiting for a token.
-    pub(crate) idle: usize,
 }
 
 pub(crate) struct JobQueue {
-    state: Mutex<QueueState>,
-    tokens: Receiver<()>,
+    /// `None` once closed. Only submitters (JS threads) lock it, never the workers' hot path.
+    sender: Mutex<Option<Sender<Msg>>>,
+    receiver: Receiver<Msg>,
+    heap: Mutex<Heap>,
+    /// Jobs of positive priority in the heap: workers check the heap first while this is not 0.
+    urgent: AtomicUsize,
+    /// `Wake` messages in the channel (so the channel's priority-0 jobs can be counted).
+    wakes: AtomicUsize,
+    /// Withdrawn jobs not yet dequeued (so `len` does not count them).
+    withdrawn: AtomicUsize,
 }
 
-/// What a worker got from `JobQueue::wait`.
-pub(crate) enum Wake {
-    /// A job to run (it may have been withdrawn meanwhile: the worker checks).
+/// How long `take` may block.
+#[derive(Clone, Copy)]
+pub(crate) enum Wait {
+    No,
+    For(Duration),
+    Forever,
+}
+
+/// What `take` found.
+pub(crate) enum Taken {
     Job(Job),
-    /// A token whose job is gone (taken out by `destroy`).
+    /// Nothing waited (with `Wait::No`), or the timeout passed.
     Nothing,
-    /// The idle timeout passed with no work.
-    TimedOut,
-    /// The queue is closed and empty: the worker should stop.
+    /// Closed and drained: the worker should stop.
     Closed,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // No user code runs under these locks, but a poisoned lock must not take the pool down either.
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl JobQueue {
     pub(crate) fn new() -> JobQueue {
         let (tx, rx) = crossbeam_channel::unbounded();
         JobQueue {
-            state: Mutex::new(QueueState { heap: BinaryHeap::new(), next_seq: 0, wake: Some(tx), live: 0, idle: 0 }),
-            tokens: rx,
+            sender: Mutex::new(Some(tx)),
+            receiver: rx,
+            heap: Mutex::new(Heap::default()),
+            urgent: AtomicUsize::new(0),
+            wakes: AtomicUsize::new(0),
+            withdrawn: AtomicUsize::new(0),
         }
     }
 
-    /// The shared state, for accounting that must be atomic with the queue's contents.
-    pub(crate) fn lock(&self) -> MutexGuard<'_, QueueState> {
-        // A panic never happens while this lock is held (no user code runs under it), but a poisoned
-        // lock must not take the whole pool down with it either.
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// The next thing for a worker: a token already waiting is taken without blocking (the hot path:
-    /// one lock per job); otherwise the worker counts itself idle and blocks for at most
-    /// `idle_timeout(state)`. Returns with the lock held, so the caller can retire atomically.
-    pub(crate) fn next(&self, idle_timeout: impl FnOnce(&QueueState) -> Option<Duration>) -> (Wake, MutexGuard<'_, QueueState>) {
-        let got = match self.tokens.try_recv() {
-            Ok(()) => Ok(()),
-            Err(TryRecvError::Disconnected) => Err(RecvTimeoutError::Disconnected),
-            Err(TryRecvError::Empty) => {
-                let timeout = {
-                    let mut q = self.lock();
-                    q.idle += 1;
-                    idle_timeout(&q)
-                };
-                let got = match timeout {
-                    Some(t) => self.tokens.recv_timeout(t),
-                    None => self.tokens.recv().map_err(|_| RecvTimeoutError::Disconnected),
-                };
-                let mut q = self.lock();
-                q.idle -= 1;
-                return (Self::wake_from(got, &mut q), q);
-            }
-        };
-        let mut q = self.lock();
-        (Self::wake_from(got, &mut q), q)
-    }
-
-    fn wake_from(got: Result<(), RecvTimeoutError>, q: &mut QueueState) -> Wake {
-        match got {
-            Ok(()) => match q.heap.pop() {
-                Some(entry) => Wake::Job(entry.job),
-                None => Wake::Nothing,
-            },
-            Err(RecvTimeoutError::Timeout) => Wake::TimedOut,
-            Err(RecvTimeoutError::Disconnected) => Wake::Closed,
-        }
-    }
-}
-
-impl QueueState {
     /// Queues a job. Gives it back if the queue is closed.
-    pub(crate) fn push(&mut self, job: Job) -> Result<(), Job> {
-        let Some(wake) = &self.wake else { return Err(job) };
-        let seq = self.next_seq;
-        self.next_seq += 1;
-        self.heap.push(Entry { priority: job.options.priority, seq, job });
-        // Cannot fail: the receiver lives in the same `JobQueue` as this sender.
-        let _ = wake.send(());
+    pub(crate) fn push(&self, job: Job) -> Result<(), Job> {
+        let sender = lock(&self.sender);
+        let Some(tx) = sender.as_ref() else { return Err(job) };
+        let priority = job.options.priority;
+        if priority == 0 {
+            // Cannot fail: the receiver lives as long as this queue.
+            let _ = tx.send(Msg::Job(job));
+            return Ok(());
+        }
+        {
+            let mut heap = lock(&self.heap);
+            let seq = heap.next_seq;
+            heap.next_seq += 1;
+            heap.entries.push(Entry { priority, seq, job });
+            if priority > 0 {
+                self.urgent.fetch_add(1, Ordering::AcqRel);
+            }
+        }
+        self.wakes.fetch_add(1, Ordering::AcqRel);
+        let _ = tx.send(Msg::Wake);
         Ok(())
     }
 
-    /// Jobs on the heap, including withdrawn ones not yet popped.
+    /// Takes the next job in priority order, blocking as `wait` allows.
+    pub(crate) fn take(&self, wait: Wait) -> Taken {
+        loop {
+            if self.urgent.load(Ordering::Acquire) > 0 {
+                if let Some(job) = self.pop_heap(true) {
+                    return Taken::Job(job);
+                }
+            }
+            let got = match wait {
+                Wait::No => self.receiver.try_recv().map_err(|e| match e {
+                    TryRecvError::Empty => RecvTimeoutError::Timeout,
+                    TryRecvError::Disconnected => RecvTimeoutError::Disconnected,
+                }),
+                Wait::For(t) => self.receiver.recv_timeout(t),
+                Wait::Forever => self.receiver.recv().map_err(|_| RecvTimeoutError::Disconnected),
+            };
+            match got {
+                Ok(Msg::Job(job)) => return Taken::Job(job),
+                Ok(Msg::Wake) => {
+                    self.wakes.fetch_sub(1, Ordering::AcqRel);
+                    if let Some(job) = self.take_woken() {
+                        return Taken::Job(job);
+                    }
+                }
+                Err(RecvTimeoutError::Timeout) => return Taken::Nothing,
+                Err(RecvTimeoutError::Disconnected) => {
+                    // Closed and the channel drained; a job of negative priority whose wake went
+                    // round may still be in the heap.
+                    return match self.pop_heap(false) {
+                        Some(job) => Taken::Job(job),
+                        None => Taken::Closed,
+                    };
+                }
+            }
+        }
+    }
+
+    /// After a `Wake`: the heap's best job, unless it has a negative priority and priority-0 jobs
+    /// still wait in the channel; then the wake is sent round again and `None` returned.
+    fn take_woken(&self) -> Option<Job> {
+        let mut heap = lock(&self.heap);
+        let best = heap.entries.peek()?.priority;
+        if best < 0 && self.channel_jobs() > 0 {
+            drop(heap);
+            if let Some(tx) = lock(&self.sender).as_ref() {
+                self.wakes.fetch_add(1, Ordering::AcqRel);
+                let _ = tx.send(Msg::Wake);
+                return None;
+            }
+            // Closed: nothing can be sent round; take it now rather than lose it.
+            heap = lock(&self.heap);
+        }
+        let entry = heap.entries.pop()?;
+        if entry.priority > 0 {
+            self.urgent.fetch_sub(1, Ordering::AcqRel);
+        }
+        Some(entry.job)
+    }
+
+    /// Pops the heap's best job; with `positive_only`, only if its priority is above 0.
+    fn pop_heap(&self, positive_only: bool) -> Option<Job> {
+        let mut heap = lock(&self.heap);
+        if positive_only && heap.entries.peek()?.priority <= 0 {
+            return None;
+        }
+        let entry = heap.entries.pop()?;
+        if entry.priority > 0 {
+            self.urgent.fetch_sub(1, Ordering::AcqRel);
+        }
+        Some(entry.job)
+    }
+
+    /// Priority-0 jobs in the channel.
+    fn channel_jobs(&self) -> usize {
+        self.receiver.len().saturating_sub(self.wakes.load(Ordering::Acquire))
+    }
+
+    /// Jobs waiting (withdrawn ones excluded).
     pub(crate) fn len(&self) -> usize {
-        self.heap.len()
+        let heap = lock(&self.heap).entries.len();
+        (self.channel_jobs() + heap).saturating_sub(self.withdrawn.load(Ordering::Acquire))
+    }
+
+    /// Whether nothing at all is queued (not even a stale wake).
+    pub(crate) fn is_empty(&self) -> bool {
+        self.receiver.is_empty() && lock(&self.heap).entries.is_empty()
+    }
+
+    /// A queued job was withdrawn: it stays in the queue until dequeued, uncounted.
+    pub(crate) fn note_withdrawn(&self) {
+        self.withdrawn.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// A withdrawn job was dequeued.
+    pub(crate) fn note_withdrawn_dequeued(&self) {
+        let _ = self.withdrawn.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1));
     }
 
     pub(crate) fn is_closed(&self) -> bool {
-        self.wake.is_none()
+        lock(&self.sender).is_none()
     }
 
-    /// Stops accepting jobs; the workers stop once the tokens already sent are consumed.
-    pub(crate) fn close(&mut self) {
-        self.wake = None;
+    /// Stops accepting jobs; the workers stop once the queue is drained.
+    pub(crate) fn close(&self) {
+        lock(&self.sender).take();
     }
 
-    /// Takes every queued job out, in no particular order (for `destroy`).
-    pub(crate) fn take_all(&mut self) -> Vec<Job> {
-        std::mem::take(&mut self.heap).into_iter().map(|e| e.job).collect()
+    /// Takes every queued job out (for `destroy`). Call after `close`.
+    pub(crate) fn take_all(&self) -> Vec<Job> {
+        let mut jobs: Vec<Job> = self
+            .receiver
+            .try_iter()
+            .filter_map(|m| match m {
+                Msg::Job(job) => Some(job),
+                Msg::Wake => None,
+            })
+            .collect();
+        let mut heap = lock(&self.heap);
+        jobs.extend(std::mem::take(&mut heap.entries).into_iter().map(|e| e.job));
+        self.urgent.store(0, Ordering::Release);
+        self.wakes.store(0, Ordering::Release);
+        jobs
     }
 }

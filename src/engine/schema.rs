@@ -175,6 +175,20 @@ impl Args {
         }
     }
 
+    /// An optional integer that may be negative (a compression level).
+    pub fn opt_i64(&self, name: &str) -> Result<Option<i64>, TaskError> {
+        match self.present(name) {
+            Some(Value::Number(n)) if n.fract() == 0.0 && n.abs() <= MAX_SAFE_INTEGER as f64 => Ok(Some(*n as i64)),
+            None => Ok(None),
+            Some(v) => Err(TaskError::invalid_arg(name, format!("expected an integer, got {}", v.type_name()))),
+        }
+    }
+
+    /// The raw value of an optional field, for fields that accept more than one shape.
+    pub fn opt_value(&self, name: &str) -> Option<&Value> {
+        self.present(name)
+    }
+
     pub fn opt_f64(&self, name: &str) -> Result<Option<f64>, TaskError> {
         match self.present(name) {
             None => Ok(None),

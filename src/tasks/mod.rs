@@ -10,6 +10,7 @@ use crate::engine::job::Work;
 use crate::engine::schema::ArgsSchema;
 use crate::engine::value::Value;
 
+mod catalogue;
 mod echo;
 mod fib;
 mod primes;
@@ -51,6 +52,7 @@ impl TaskRegistry {
         r.register(Arc::new(sum::Sum));
         r.register(Arc::new(fib::Fib));
         r.register(Arc::new(primes::Primes));
+        catalogue::register(&mut r);
         r
     }
 

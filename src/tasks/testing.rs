@@ -65,14 +65,15 @@ impl Task for Fail {
 
 const COUNT: &[Field] = &[Field::required("count", FieldType::SAFE_UINT, "how many messages")];
 
-/// Posts `count` messages `{ i }` as fast as it can, then resolves with how many it posted.
+/// Posts `count` messages `{ i, backlog }` as fast as it can (`backlog`: its messages still undelivered
+/// just before posting this one), then resolves with how many it posted.
 struct Flood;
 impl Task for Flood {
     fn name(&self) -> &'static str {
         "__flood"
     }
     fn description(&self) -> &'static str {
-        "Test only: posts `count` messages { i } as fast as it can; resolves with the count posted"
+        "Test only: posts `count` messages { i, backlog } as fast as it can; resolves with the count posted"
     }
     fn args(&self) -> ArgsSchema {
         ArgsSchema::Object(COUNT)
@@ -85,7 +86,8 @@ impl Task for Flood {
         Ok(Box::new(move |ctx| {
             for i in 0..count {
                 ctx.check()?;
-                ctx.post(Value::object([("i", Value::Number(i as f64))]));
+                let backlog = Value::Number(ctx.undelivered_messages() as f64);
+                ctx.post(Value::object([("i", Value::Number(i as f64)), ("backlog", backlog)]));
             }
             Ok(Value::Number(count as f64))
         }))

@@ -1,0 +1,61 @@
+'use strict'
+// Throughput of the catalogue's hash('sha256') and gzip on 1 MiB inputs, next to node:crypto and
+// node:zlib on the same machine: one at a time (latency-bound), then with `threads` tasks in flight.
+// Usage: node benchmark/catalogue.js [--rounds 200] [--threads 2]
+
+const crypto = require('node:crypto')
+const zlib = require('node:zlib')
+const { promisify } = require('node:util')
+const { Pool } = require('..')
+
+const arg = (name, def) => {
+  const i = process.argv.indexOf(`--${name}`)
+  return i > 0 ? Number(process.argv[i + 1]) : def
+}
+const ROUNDS = arg('rounds', 200)
+const THREADS = arg('threads', 2)
+const MiB = 1 << 20
+
+// Half text-like, half random: gzip has work to do on both kinds.
+const words = 'lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor '.split(' ')
+let text = ''
+while (text.length < MiB / 2) text += words[crypto.randomInt(words.length)] + ' '
+const input = Buffer.concat([Buffer.from(text.slice(0, MiB / 2)), crypto.randomBytes(MiB / 2)])
+
+async function measure(label, inFlight, once) {
+  await once() // warm up
+  const start = process.hrtime.bigint()
+  let next = 0
+  const worker = async () => {
+    while (next++ < ROUNDS) await once()
+  }
+  await Promise.all(Array.from({ length: inFlight }, worker))
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9
+  const mbps = (ROUNDS * input.length) / MiB / seconds
+  console.log(`${label.padEnd(52)} ${mbps.toFixed(0).padStart(6)} MiB/s  (${ROUNDS} × 1 MiB, ${inFlight} in flight)`)
+}
+
+async function main() {
+  // Not niced: libuv's threads are not either, and other processes share this machine.
+  const pool = new Pool({ threads: THREADS, niceIncrement: 0 })
+  const gzipAsync = promisify(zlib.gzip)
+  console.log(`node ${process.version}, ${require('node:os').cpus().length} CPUs, pool threads ${THREADS}`)
+
+  await measure('sha256  node:crypto createHash (main thread)', 1, async () => crypto.createHash('sha256').update(input).digest())
+  await measure('sha256  crypto.subtle.digest (libuv pool)', 1, () => crypto.subtle.digest('SHA-256', input))
+  await measure('sha256  pool.run(hash)', 1, () => pool.run('hash', { algorithm: 'sha256', data: input }))
+  await measure('sha256  crypto.subtle.digest (libuv pool)', THREADS, () => crypto.subtle.digest('SHA-256', input))
+  await measure('sha256  pool.run(hash)', THREADS, () => pool.run('hash', { algorithm: 'sha256', data: input }))
+
+  await measure('gzip    zlib.gzipSync (main thread)', 1, async () => zlib.gzipSync(input))
+  await measure('gzip    zlib.gzip (libuv pool)', 1, () => gzipAsync(input))
+  await measure('gzip    pool.run(gzip)', 1, () => pool.run('gzip', { data: input }))
+  await measure('gzip    zlib.gzip (libuv pool)', THREADS, () => gzipAsync(input))
+  await measure('gzip    pool.run(gzip)', THREADS, () => pool.run('gzip', { data: input }))
+
+  const ours = await pool.run('gzip', { data: input })
+  console.log(`gzip level 6 output: ours ${ours.length} bytes, node:zlib ${zlib.gzipSync(input).length} bytes`)
+  await pool.close()
+}
+
+main()
