@@ -44,7 +44,7 @@ async function runBatchWorkload(ctx, w, { threads = ctx.threads, systems = ctx.s
       const warm = await runBatch(inst, w.task, warmInputs, w.window)
       const failures = checkAll(w, state, warmInputs.length, warm.results)
       if (failures.length) throw new Error(`wrong answers during warm-up: ${failures.join('; ')}`)
-      live.push({ sys, inst, base, ms: [], checked: warm.results.length, extra: null })
+      live.push({ sys, inst, base, ms: [], cores: [], checked: warm.results.length, extra: null })
     } catch (err) {
       lines.set(sys.name, { ...base, status: 'error', reason: String(err.message || err) })
       if (inst) await inst.close().catch(() => {})
@@ -56,13 +56,14 @@ async function runBatchWorkload(ctx, w, { threads = ctx.threads, systems = ctx.s
     for (const entry of order) {
       if (entry.failed) continue
       try {
-        const { ms, results } = await runBatch(entry.inst, w.task, inputs, w.window)
+        const { ms, results, cores } = await runBatch(entry.inst, w.task, inputs, w.window)
         const failures = checkAll(w, state, inputs.length, results)
         if (failures.length) throw new Error(`wrong answers: ${failures.join('; ')}`)
         entry.checked += results.length
         entry.ms.push(ms)
+        entry.cores.push(cores)
         if (w.extra && !entry.extra) entry.extra = w.extra(state, results)
-        ctx.log(`  ${workloadId} ${entry.sys.name} rep ${rep + 1}/${reps}: ${ms.toFixed(1)} ms (${((count / ms) * 1000).toFixed(0)} tasks/s)`)
+        ctx.log(`  ${workloadId} ${entry.sys.name} rep ${rep + 1}/${reps}: ${ms.toFixed(1)} ms (${((count / ms) * 1000).toFixed(0)} tasks/s, ${cores.toFixed(2)} cores)`)
       } catch (err) {
         entry.failed = String(err.message || err)
       }
@@ -83,6 +84,7 @@ async function runBatchWorkload(ctx, w, { threads = ctx.threads, systems = ctx.s
       better: 'higher',
       ...rate,
       batchMs: summarize(entry.ms),
+      coresUsed: summarize(entry.cores),
       checked: entry.checked,
       note: w.note,
       extra: entry.extra || undefined,

@@ -6,7 +6,8 @@ const { now, msSince, usSince } = require('./clock')
 
 /**
  * Runs `inputs.length` tasks, keeping at most `window` in flight (each completion issues the next).
- * Resolves with the wall time and every result, in input order; rejects on the first failure.
+ * Resolves with the wall time, every result in input order, and the cores used on average (process
+ * CPU time over wall time); rejects on the first failure.
  */
 function runBatch(inst, task, inputs, window = Infinity) {
   const count = inputs.length
@@ -16,6 +17,9 @@ function runBatch(inst, task, inputs, window = Infinity) {
     let done = 0
     let failed = false
     const t0 = now()
+    // Process-wide CPU time (every thread: main, workers, native pool threads) over the batch, so a
+    // result can say how many cores the system actually got on this shared machine.
+    const cpu0 = process.cpuUsage()
     const onError = (err) => {
       if (!failed) {
         failed = true
@@ -26,7 +30,11 @@ function runBatch(inst, task, inputs, window = Infinity) {
       const i = issued++
       inst.run(task, inputs[i]).then((value) => {
         results[i] = value
-        if (++done === count) resolve({ ms: msSince(t0), results })
+        if (++done === count) {
+          const ms = msSince(t0)
+          const cpu = process.cpuUsage(cpu0)
+          resolve({ ms, results, cores: (cpu.user + cpu.system) / 1000 / ms })
+        }
         else if (issued < count && !failed) issue()
       }, onError)
     }
