@@ -5,8 +5,20 @@
 // The first round raises the process to its high-water mark (V8's heap, malloc's arenas); a pool that
 // leaks keeps growing in the rounds after it. SYSTEM may be "bare": then only (1) is reported.
 
+const fs = require('node:fs')
 const { systemNamed, main } = require('./common')
 const { runBatch } = require('../lib/drive')
+
+/** Linux's split of RSS: anonymous (private heap, stacks) and file-backed (mapped code, shareable). */
+function rssSplit() {
+  try {
+    const status = fs.readFileSync('/proc/self/status', 'utf8')
+    const kb = (key) => Number((status.match(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm')) || [])[1]) * 1024
+    return { rssAnon: kb('RssAnon'), rssFile: kb('RssFile') }
+  } catch {
+    return {}
+  }
+}
 
 async function settledRss() {
   for (let i = 0; i < 3; i++) {
@@ -14,7 +26,7 @@ async function settledRss() {
     await new Promise((resolve) => setImmediate(resolve))
   }
   const m = process.memoryUsage()
-  return { rss: m.rss, heapUsed: m.heapUsed, external: m.external }
+  return { rss: m.rss, heapUsed: m.heapUsed, external: m.external, ...rssSplit() }
 }
 
 async function pump(inst, tasks) {

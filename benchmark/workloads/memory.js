@@ -43,6 +43,8 @@ async function run(ctx) {
         metric: 'MB above bare Node at rest',
         better: 'lower',
         ...summarize([rest]),
+        restAnonMB: Number.isFinite(r.rest.rssAnon) ? (r.rest.rssAnon - r.bare.rssAnon) / MB : null,
+        restFileMB: Number.isFinite(r.rest.rssFile) ? (r.rest.rssFile - r.bare.rssFile) / MB : null,
         afterRoundsMB: afterRounds,
         lastRoundGrowthMB: lastGrowth,
         tasksPerRound: tasks,
