@@ -39,7 +39,8 @@ function machine() {
     uvThreadpoolSize: Number(process.env.UV_THREADPOOL_SIZE || 4),
     rustc: tryExec('rustc', ['--version']),
     commit: tryExec('git', ['rev-parse', '--short', 'HEAD']),
-    dirty: (tryExec('git', ['status', '--porcelain']) || '') !== '',
+    // The report this run is about to write does not count as a change to what was measured.
+    dirty: (tryExec('git', ['status', '--porcelain', '--', '.', ':!benchmark/RESULTS.md']) || '') !== '',
     packages: {
       'native-pool': own.version,
       piscina: pkgVersion('piscina'),
