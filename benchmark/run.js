@@ -9,7 +9,8 @@
 // it native-pool runs with its default, as users get it.
 //
 // Writes one JSON line per (system, workload) to benchmark/results/latest.jsonl and the report to
-// benchmark/RESULTS.md (README.md in this folder explains every workload).
+// benchmark/RESULTS.md; --quick writes results/quick.jsonl and results/quick.md instead, so a smoke run
+// never replaces the full run's report (README.md in this folder explains every workload).
 
 const fs = require('node:fs')
 const os = require('node:os')
@@ -60,7 +61,8 @@ async function main() {
   const runId = started.toISOString()
   const resultsDir = path.join(__dirname, 'results')
   fs.mkdirSync(resultsDir, { recursive: true })
-  const jsonl = path.join(resultsDir, 'latest.jsonl')
+  // The smoke run never overwrites the committed report of a full run.
+  const jsonl = path.join(resultsDir, opts.mode === 'quick' ? 'quick.jsonl' : 'latest.jsonl')
   fs.writeFileSync(jsonl, '')
 
   const ours = require('./systems/native-pool').load()
@@ -88,7 +90,7 @@ async function main() {
 
   const seconds = (Date.now() - t0) / 1000
   env.loadAverageAtEnd = require('node:os').loadavg().map((x) => +x.toFixed(2))
-  const out = opts.out ? path.resolve(opts.out) : path.join(__dirname, 'RESULTS.md')
+  const out = opts.out ? path.resolve(opts.out) : opts.mode === 'quick' ? path.join(resultsDir, 'quick.md') : path.join(__dirname, 'RESULTS.md')
   writeReport(out, { lines, env, opts, command, npmCommand, started, seconds })
   console.log(`done in ${seconds.toFixed(0)} s: ${path.relative(process.cwd(), jsonl)}, ${path.relative(process.cwd(), out)}`)
 }
