@@ -164,6 +164,9 @@ pub(crate) struct PoolEntry {
     pub(crate) closed: bool,
     /// Closing finished (threads joined, or this handle's jobs settled): later calls resolve at once.
     pub(crate) done: bool,
+    /// Threads started with the pool whose 'online' event has not been delivered yet. Until it is 0
+    /// the pool keeps the process alive, so that a script awaiting 'online' is not cut short.
+    pub(crate) awaiting_online: usize,
     /// Promises of `close()` / `destroy()` calls, resolved once the pool is done.
     pub(crate) close_waiters: Vec<sys::napi_deferred>,
     /// The JS pool's `dispatch(events)`: receives its messages and thread events in batches. Deleted
@@ -291,6 +294,18 @@ impl EnvState {
         }
     }
 
+    /// A pool's thread reported it is online; the last of its first threads ends the start-up keep-alive.
+    fn thread_online(&mut self, pool: u32) {
+        let Some(p) = self.pools.get_mut(pool as usize) else { return };
+        if p.awaiting_online == 0 {
+            return;
+        }
+        p.awaiting_online -= 1;
+        if p.awaiting_online == 0 && p.refd {
+            self.keep_alive(false);
+        }
+    }
+
     /// Switches a pool between keeping the process alive while it has pending jobs, or not.
     pub(crate) fn set_ref(&mut self, pool: u32, refd: bool) {
         let Some(p) = self.pools.get_mut(pool as usize) else { return };
@@ -298,7 +313,7 @@ impl EnvState {
             return;
         }
         p.refd = refd;
-        let n = p.pending + usize::from(!p.close_waiters.is_empty());
+        let n = p.pending + usize::from(!p.close_waiters.is_empty()) + usize::from(p.awaiting_online > 0);
         for _ in 0..n {
             self.keep_alive(refd);
         }
@@ -387,7 +402,10 @@ unsafe extern "C" fn on_batch(env: Env, _js_cb: Val, _context: *mut c_void, _dat
                 let data = convert::to_js(env, message, &p.kept);
                 add(p.pool, &[num(EVENT_MESSAGE as f64), num(p.job_id), num(p.task as f64), data]);
             }
-            Event::ThreadOnline { pool, thread } => add(pool, &[num(EVENT_ONLINE as f64), num(thread as f64)]),
+            Event::ThreadOnline { pool, thread } => {
+                cell.borrow_mut().thread_online(pool);
+                add(pool, &[num(EVENT_ONLINE as f64), num(thread as f64)])
+            }
             Event::ThreadExit { pool, thread, code } => {
                 add(pool, &[num(EVENT_EXIT as f64), num(thread as f64), num(code as f64)])
             }

@@ -156,9 +156,12 @@ pub fn create_pool(
         };
         (Arc::new(ThreadPool::new(config, Arc::new(ThreadEvents { sink, pool: id }))), true)
     };
+    // An owned pool's first threads are starting: keep the process alive until each said so.
+    let awaiting_online = if owned { pool.stats().threads } else { 0 };
     slot.insert(PoolEntry {
         pool,
         owned,
+        awaiting_online,
         pending: 0,
         backlogged: false,
         refd: true,
@@ -168,6 +171,9 @@ pub fn create_pool(
         dispatch: Some(dispatch),
         make_error,
     });
+    if awaiting_online > 0 {
+        st.keep_alive(true);
+    }
     Ok(id)
 }
 
