@@ -251,7 +251,7 @@ impl Task for Scrypt {
         "scrypt"
     }
     fn description(&self) -> &'static str {
-        "scrypt key derivation (RFC 7914), the same bytes and parameter rules as crypto.scrypt"
+        "scrypt key derivation (RFC 7914), the same bytes and parameter rules as crypto.scrypt; progress and cancellation"
     }
     fn args(&self) -> ArgsSchema {
         ArgsSchema::Object(SCRYPT)

@@ -8,9 +8,9 @@ use sha2::Sha256;
 
 use crate::engine::error::TaskError;
 
-/// Salsa20/8 cores run between two calls of the caller's `tick`: about a millisecond of work (a
-/// core takes 40 to 60 ns on one core of a 2020s x86-64 machine).
-const CORES_PER_TICK: usize = 16 * 1024;
+/// Salsa20/8 cores run between two calls of the caller's `tick`: under a millisecond of work (with
+/// its share of memory traffic a core took about 90 ns at N = 2^17, r = 8 on a 2020s x86-64 server).
+const CORES_PER_TICK: usize = 8 * 1024;
 
 /// Derives `out.len()` bytes from `password` and `salt` with cost `n` (a power of two, at least 2),
 /// block size `r` and parallelization `p`, which the caller has checked (as OpenSSL checks them).
