@@ -163,6 +163,39 @@ describe('scrypt', () => {
     await expect(pool.run('scrypt', { password: 'p', salt: 's', keylen, ...rest })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG', field })
   })
 
+  test('a completed scrypt posts each whole percent once, in order, ending at 1, and equals crypto.scrypt', async () => {
+    const params = { N: 16384, r: 8, p: 2 }
+    const password = crypto.randomBytes(16)
+    const salt = crypto.randomBytes(16)
+    const task = pool.spawn('scrypt', { password, salt, keylen: 64, ...params })
+    const seen = []
+    task.on('message', (m) => seen.push(m.progress))
+    const exited = new Promise((resolve) => task.once('exit', resolve))
+    const ours = await task.result
+    await exited
+    expect(seen).toEqual(Array.from({ length: 100 }, (_, k) => (k + 1) / 100))
+    expect(Buffer.from(ours).toString('hex')).toBe(crypto.scryptSync(password, salt, 64, params).toString('hex'))
+  })
+
+  test('a high-cost scrypt cancelled after its first progress message rejects with ABORT_ERR, and the pool goes on', async () => {
+    // N = 2^20, r = 8, p = 16: 1 GiB and most of a minute of work, past jest's 30 s timeout if it
+    // could not be cancelled; the first whole percent comes after about half a second. One thread,
+    // so the next task can only run once the cancelled one has let go of it.
+    const solo = new Pool({ threads: 1 })
+    try {
+      const task = solo.spawn('scrypt', { password: 'p', salt: 's', keylen: 32, N: 1 << 20, r: 8, p: 16, maxmem: 2 ** 31 })
+      const first = await new Promise((resolve) => task.once('message', resolve))
+      expect(first.progress).toBeGreaterThan(0)
+      expect(first.progress).toBeLessThan(1)
+      task.cancel()
+      await expect(task.result).rejects.toMatchObject({ code: 'ABORT_ERR' })
+      const next = await solo.run('scrypt', { password: 'p', salt: 's', keylen: 32, N: 1024, r: 8, p: 1, encoding: 'hex' })
+      expect(next).toBe(crypto.scryptSync('p', 's', 32, { N: 1024, r: 8, p: 1 }).toString('hex'))
+    } finally {
+      await solo.close()
+    }
+  })
+
   test('a missing salt or keylen rejects with ERR_INVALID_ARG', async () => {
     await expect(pool.run('scrypt', { password: 'p', keylen: 16 })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG', field: 'salt' })
     await expect(pool.run('scrypt', { password: 'p', salt: 's' })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG', field: 'keylen' })

@@ -1,10 +1,10 @@
 //! Memory-hard password hashing: `argon2Hash` / `argon2Verify` (PHC strings, compatible with the npm
 //! `argon2` package) and `scrypt` (the same bytes as `crypto.scrypt`).
 //!
-//! Neither RustCrypto crate offers a hook inside one hash, so these check for cancellation only
-//! before they start: a single hash runs to completion (at the default costs, tens to a few hundred
-//! milliseconds). Their memory is bounded up front: argon2 by `MAX_ARGON2_MEMORY_KIB`, scrypt by
-//! `maxmem` exactly as OpenSSL bounds it for Node.
+//! scrypt runs its ROMix loop here (in `scrypt`), so it reports progress and stops when cancelled.
+//! The `argon2` crate fills all of memory, every pass, in one call with no hook inside it, so argon2
+//! checks for cancellation only before it starts. Memory is bounded up front: argon2 by
+//! `MAX_ARGON2_MEMORY_KIB`, scrypt by `maxmem` exactly as OpenSSL bounds it for Node.
 
 use base64::engine::general_purpose::STANDARD_NO_PAD;
 use base64::Engine as _;
@@ -16,6 +16,8 @@ use crate::engine::job::Work;
 use crate::engine::schema::{Args, ArgsSchema, Field, FieldType};
 use crate::engine::value::{Bytes, Value, MAX_SAFE_INTEGER};
 use crate::tasks::Task;
+
+mod scrypt;
 
 /// The most memory one argon2 hash may use: 4 GiB (`memoryCost` is in KiB).
 const MAX_ARGON2_MEMORY_KIB: u32 = 4 * 1024 * 1024;
@@ -249,7 +251,7 @@ impl Task for Scrypt {
         "scrypt"
     }
     fn description(&self) -> &'static str {
-        "scrypt key derivation (RFC 7914), the same bytes and parameter rules as crypto.scrypt"
+        "scrypt key derivation (RFC 7914), the same bytes and parameter rules as crypto.scrypt; progress and cancellation"
     }
     fn args(&self) -> ArgsSchema {
         ArgsSchema::Object(SCRYPT)
@@ -268,8 +270,8 @@ impl Task for Scrypt {
             Some(m) => m,
         };
         check_scrypt_params(n, r, p, maxmem)?;
-        let params = scrypt::Params::new(n.trailing_zeros() as u8, r as u32, p as u32)
-            .map_err(|_| TaskError::invalid_arg("N", "invalid scrypt parameters"))?;
+        // Within `maxmem` (at most 2^53), so these fit in a usize and their products do not overflow.
+        let (n, r, p) = (n as usize, r as usize, p as usize);
         let encoding = args.opt_str("encoding")?.map(str::to_owned);
         let salt: Bytes = args.take_bytes("salt")?.unwrap_or_else(|| Vec::new().into());
         let password: Bytes = args.take_bytes("password")?.unwrap_or_else(|| Vec::new().into());
@@ -277,8 +279,11 @@ impl Task for Scrypt {
             ctx.check()?;
             let mut out = vec![0u8; keylen];
             if keylen > 0 {
-                scrypt::scrypt(&password, &salt, &params, &mut out)
-                    .map_err(|e| TaskError::failed(format!("scrypt: {e}")))?;
+                let mut progress = ctx.progress(2 * (n * p) as u64);
+                scrypt::scrypt(&password, &salt, n, r, p, &mut out, |done| {
+                    progress.update(done);
+                    ctx.check()
+                })?;
             }
             Ok(encode(out, encoding.as_deref()))
         }))
