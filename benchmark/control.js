@@ -2,7 +2,7 @@
 // `node benchmark/control.js`: what the control features cost.
 // 1. Cancel latency: from abort() on a running `sum` / `sleep` task to its promise rejecting.
 // 2. The cost of statistics: empty-task throughput with recordTiming on and off, in alternating
-//    rounds of the same process, reported as a ratio.
+//    rounds of the same process, reported as a ratio, with the JS thread's CPU time per task (Linux).
 // Options: --trials N (cancel trials per task, default 50), --rounds N (throughput rounds per
 // setting, default 6), --tasks N (empty tasks per round, default 200000).
 
@@ -48,7 +48,18 @@ async function cancelLatency(pool, task, args) {
   return { p50: percentile(ms, 50), p99: percentile(ms, 99), max: ms[ms.length - 1] }
 }
 
-async function throughput(pool) {
+/** CPU time of the JS (main) thread alone, in ms, from /proc (Linux); null elsewhere. */
+function mainThreadCpuMs() {
+  try {
+    const fields = require('node:fs').readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8').split(') ')[1].split(' ')
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100 // utime + stime, in clock ticks of 10 ms
+  } catch {
+    return null
+  }
+}
+
+async function throughput(pool, cpu) {
+  const c0 = mainThreadCpuMs()
   const t0 = performance.now()
   for (let done = 0; done < TASKS; done += IN_FLIGHT) {
     const batch = new Array(IN_FLIGHT)
@@ -56,7 +67,10 @@ async function throughput(pool) {
     const out = await Promise.all(batch)
     if (out[IN_FLIGHT - 1] !== IN_FLIGHT - 1) throw new Error('wrong echo result')
   }
-  return TASKS / ((performance.now() - t0) / 1000)
+  const rate = TASKS / ((performance.now() - t0) / 1000)
+  const c1 = mainThreadCpuMs()
+  if (cpu && c0 !== null && c1 !== null) cpu.push(((c1 - c0) * 1000) / TASKS)
+  return rate
 }
 
 function median(xs) {
@@ -82,15 +96,21 @@ async function main() {
   await throughput(on) // warm-up
   await throughput(off)
   const rates = { on: [], off: [] }
+  const cpu = { on: [], off: [] }
   for (let r = 0; r < ROUNDS; r++) {
-    rates.on.push(await throughput(on))
-    rates.off.push(await throughput(off))
+    rates.on.push(await throughput(on, cpu.on))
+    rates.off.push(await throughput(off, cpu.off))
   }
   const [mOn, mOff] = [median(rates.on), median(rates.off)]
   console.log(
     `empty tasks (${TASKS} per round, ${IN_FLIGHT} in flight, median of ${ROUNDS}): ` +
       `recordTiming on ${Math.round(mOn)}/s, off ${Math.round(mOff)}/s, on/off = ${(mOn / mOff).toFixed(3)}`,
   )
+  if (cpu.on.length > 0) {
+    console.log(
+      `JS-thread CPU per empty task (median): recordTiming on ${median(cpu.on).toFixed(2)} µs, off ${median(cpu.off).toFixed(2)} µs`,
+    )
+  }
   if (on.stats().runTime.count === 0 || off.stats().runTime.count !== 0) throw new Error('recordTiming had no effect')
   await Promise.all([on.close(), off.close()])
 }
