@@ -254,16 +254,7 @@ fn destroy_rejects_queued_and_cancels_running() {
     gate.wait_started();
     let ran = Arc::new(AtomicUsize::new(0));
     for t in 1..=3 {
-        let ran = ran.clone();
-        submit(
-            &pool,
-            &sink,
-            t,
-            Box::new(move |_: &TaskContext| {
-                ran.fetch_add(1, Ordering::SeqCst);
-                Ok(Value::Null)
-            }),
-        );
+        submit(&pool, &sink, t, counting_job(&ran));
     }
     pool.destroy();
     assert!(pool.is_closed());
@@ -290,16 +281,7 @@ fn orphaned_jobs_are_skipped() {
     gate.wait_started();
     let ran = Arc::new(AtomicUsize::new(0));
     for t in 1..=5 {
-        let ran = ran.clone();
-        submit(
-            &pool,
-            &dead_sink,
-            t,
-            Box::new(move |_: &TaskContext| {
-                ran.fetch_add(1, Ordering::SeqCst);
-                Ok(Value::Null)
-            }),
-        );
+        submit(&pool, &dead_sink, t, counting_job(&ran));
     }
     dead_sink.alive.store(false, Ordering::Release);
     gate.open();

@@ -2,7 +2,7 @@
 //! observer that reports thread starts and stops, and jobs that block on a gate until released.
 #![allow(dead_code)]
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -93,6 +93,15 @@ pub fn submit(pool: &ThreadPool, sink: &Arc<ChannelSink>, ticket: u64, work: Wor
 /// Work that resolves with `ticket` as a number.
 pub fn value_job(v: f64) -> Work {
     Box::new(move |_ctx: &TaskContext| Ok(Value::Number(v)))
+}
+
+/// Work that counts its runs in `ran` and resolves with null: proves whether a job ran at all.
+pub fn counting_job(ran: &Arc<AtomicUsize>) -> Work {
+    let ran = ran.clone();
+    Box::new(move |_ctx: &TaskContext| {
+        ran.fetch_add(1, Ordering::SeqCst);
+        Ok(Value::Null)
+    })
 }
 
 /// A gate: a job that tells `started` when it runs, then waits until `open` is called (or it is
