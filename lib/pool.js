@@ -127,7 +127,7 @@ class Pool extends EventEmitter {
     let abortReason
     const cancel = (reason) => {
       abortReason = reason
-      native.cancel(poolId, id, 0)
+      native.cancel(poolId, id)
     }
     if (signal === undefined) return { id, promise: withAbortError(promise, () => abortReason), cancel }
 

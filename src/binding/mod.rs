@@ -68,8 +68,8 @@ fn shared_pool() -> &'static Arc<ThreadPool> {
     })
 }
 
-fn state_of(env: &Env) -> Result<&'static std::cell::RefCell<EnvState>> {
-    env::state(env.raw()).ok_or_else(|| Error::from_reason("native-pool: init() was not called in this environment"))
+fn state_of(env: sys::napi_env) -> Result<&'static std::cell::RefCell<EnvState>> {
+    env::state(env).ok_or_else(|| Error::from_reason("native-pool: init() was not called in this environment"))
 }
 
 fn napi_failed(_: js::NapiError) -> Error {
@@ -141,7 +141,7 @@ pub fn create_pool(
     dispatch: Unknown<'_>,
     make_error: Unknown<'_>,
 ) -> Result<u32> {
-    let cell = state_of(&env)?;
+    let cell = state_of(env.raw())?;
     let dispatch = js::new_ref(env.raw(), dispatch.raw()).map_err(napi_failed)?;
     let make_error = js::new_ref(env.raw(), make_error.raw()).map_err(napi_failed)?;
     let mut st = cell.borrow_mut();
@@ -260,7 +260,7 @@ fn submit_job(
     options: JobOptions,
     cancellable: bool,
 ) -> Result<sys::napi_value> {
-    let cell = env::state(raw).ok_or_else(|| Error::from_reason("native-pool: init() was not called in this environment"))?;
+    let cell = state_of(raw)?;
     let (deferred, promise) = js::promise(raw).map_err(napi_failed)?;
     let reject = |e: TaskError| env::reject_with(raw, env::make_error_fn(cell, pool), deferred, &e);
 
@@ -315,15 +315,15 @@ fn submit_job(
 }
 
 /// Cancels a job submitted as cancellable: a queued job is taken out of the queue and rejected at once,
-/// a running one is asked to stop. `reason`: 0 = aborted, 1 = timed out. Returns false if the job is
+/// a running one is asked to stop; it rejects with ABORT_ERR. Returns false if the job is
 /// unknown or already settled.
 #[napi(js_name = "cancel")]
-pub fn cancel(env: Env, pool: u32, job_id: f64, reason: u32) -> Result<bool> {
-    let cell = state_of(&env)?;
+pub fn cancel(env: Env, pool: u32, job_id: f64) -> Result<bool> {
+    let cell = state_of(env.raw())?;
     let st = cell.borrow();
     let Some(&ticket) = st.cancellable.get(&(pool, job_id as u64)) else { return Ok(false) };
     let Some(p) = st.pending.get(ticket) else { return Ok(false) };
-    let reason = if reason == 1 { CancelReason::TimedOut } else { CancelReason::Aborted };
+    let reason = CancelReason::Aborted;
     if !p.control.cancel(reason) {
         return Ok(false); // already cancelled: its outcome is on its way
     }
@@ -340,34 +340,34 @@ pub fn cancel(env: Env, pool: u32, job_id: f64, reason: u32) -> Result<bool> {
 /// thread has stopped and reported its exit.
 #[napi(js_name = "closePool")]
 pub fn close_pool(env: Env, pool: u32) -> Result<sys::napi_value> {
-    env::close_pool(env.raw(), state_of(&env)?, pool, false).map_err(napi_failed)
+    env::close_pool(env.raw(), state_of(env.raw())?, pool, false).map_err(napi_failed)
 }
 
 /// Destroys a pool: queued jobs are rejected with `ERR_POOL_CLOSED`, running ones cancelled; resolves
 /// when every thread has stopped.
 #[napi(js_name = "destroyPool")]
 pub fn destroy_pool(env: Env, pool: u32) -> Result<sys::napi_value> {
-    env::close_pool(env.raw(), state_of(&env)?, pool, true).map_err(napi_failed)
+    env::close_pool(env.raw(), state_of(env.raw())?, pool, true).map_err(napi_failed)
 }
 
 /// Whether this pool's pending jobs keep the process alive.
 #[napi(js_name = "setRef")]
 pub fn set_ref(env: Env, pool: u32, refd: bool) -> Result<()> {
-    state_of(&env)?.borrow_mut().set_ref(pool, refd);
+    state_of(env.raw())?.borrow_mut().set_ref(pool, refd);
     Ok(())
 }
 
 /// Jobs submitted through this pool (from this environment) and not yet settled.
 #[napi(js_name = "poolPending")]
 pub fn pool_pending(env: Env, pool: u32) -> Result<u32> {
-    Ok(state_of(&env)?.borrow().pools.get(pool as usize).map_or(0, |e| e.pending as u32))
+    Ok(state_of(env.raw())?.borrow().pools.get(pool as usize).map_or(0, |e| e.pending as u32))
 }
 
 /// The pool's counters and latency summaries (nanoseconds), as a plain object.
 #[napi(js_name = "poolStats")]
 pub fn pool_stats(env: Env, pool: u32) -> Result<sys::napi_value> {
     let threads = {
-        let st = state_of(&env)?.borrow();
+        let st = state_of(env.raw())?.borrow();
         match st.pools.get(pool as usize) {
             Some(entry) => entry.pool.clone(),
             None => return Err(Error::from_reason("native-pool: no such pool")),
