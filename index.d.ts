@@ -52,9 +52,9 @@ export interface TaskMap {
   /** Decompresses one or more Zstandard frames. */
   zstdDecompress: { args: DecompressArgs; result: Buffer; message: Progress }
   /** An argon2 PHC string (`$argon2id$v=19$m=…,t=…,p=…$salt$hash`), as the npm `argon2` package writes. */
-  argon2Hash: { args: Argon2HashArgs; result: string; message: never }
+  argon2Hash: { args: Argon2HashArgs; result: string; message: Progress }
   /** Whether `password` matches an argon2 PHC string; constant-time. */
-  argon2Verify: { args: { password: BinaryLike; hash: string; secret?: BinaryInput }; result: boolean; message: never }
+  argon2Verify: { args: { password: BinaryLike; hash: string; secret?: BinaryInput }; result: boolean; message: Progress }
   /** A bcrypt hash (`$2b$10$…`), as the npm `bcrypt` and `bcryptjs` packages write. */
   bcryptHash: { args: BcryptHashArgs; result: string; message: Progress }
   /** Whether `password` matches a `$2a$` / `$2b$` / `$2y$` bcrypt hash; constant-time. */

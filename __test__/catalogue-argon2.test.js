@@ -44,14 +44,36 @@ withNpmArgon2('argon2Hash / argon2Verify against npm argon2', () => {
   // npm argon2 writes the parameters as m,p,t; the reference implementation (and we) as m,t,p.
   const normalized = (phc) => phc.split('$').map((part) => (part.startsWith('m=') ? part.split(',').sort().join(',') : part))
 
-  test('with the same salt and parameters, our PHC string is npm argon2\'s, parameter order aside', async () => {
-    for (const opts of [{ timeCost: 1, memoryCost: 64, parallelism: 1, hashLength: 16 }, { timeCost: 3, memoryCost: 4096, parallelism: 4, hashLength: 64 }]) {
+  test.each(Object.keys(TYPES))('%s: with the same salt and parameters, our PHC string is npm argon2\'s, parameter order aside', async (type) => {
+    // One lane and several; memory not a multiple of 4 × lanes; segments longer than one address block.
+    for (const opts of [
+      { timeCost: 1, memoryCost: 8, parallelism: 1, hashLength: 4 },
+      { timeCost: 1, memoryCost: 64, parallelism: 1, hashLength: 16 },
+      { timeCost: 2, memoryCost: 1001, parallelism: 3, hashLength: 65 },
+      { timeCost: 3, memoryCost: 4096, parallelism: 4, hashLength: 64 },
+      { timeCost: 4, memoryCost: 2053, parallelism: 1, hashLength: 1024 },
+    ]) {
       const salt = crypto.randomBytes(16)
-      const ours = await pool.run('argon2Hash', { password: 'pw', salt, ...opts })
-      const theirs = await argon2.hash('pw', { salt, type: TYPES.argon2id, ...opts })
+      const password = crypto.randomBytes(opts.memoryCost % 50)
+      const ours = await pool.run('argon2Hash', { password, salt, type, ...opts })
+      const theirs = await argon2.hash(password, { salt, type: TYPES[type], ...opts })
       expect(normalized(ours)).toEqual(normalized(theirs))
       expect(ours).toMatch(/\$m=\d+,t=\d+,p=\d+\$/)
     }
+  })
+
+  test('a completed argon2Hash posts each whole percent once, in order, ending at 1, and equals npm argon2', async () => {
+    const opts = { type: 'argon2d', timeCost: 2, memoryCost: 16384, parallelism: 2 }
+    const salt = crypto.randomBytes(16)
+    const task = pool.spawn('argon2Hash', { password: 'pw', salt, ...opts })
+    const seen = []
+    task.on('message', (m) => seen.push(m.progress))
+    const exited = new Promise((resolve) => task.once('exit', resolve))
+    const ours = await task.result
+    await exited
+    expect(seen).toEqual(Array.from({ length: 100 }, (_, k) => (k + 1) / 100))
+    const theirs = await argon2.hash('pw', { ...opts, salt, type: TYPES.argon2d })
+    expect(normalized(ours)).toEqual(normalized(theirs))
   })
 
   test('a secret (pepper) must match on both sides', async () => {
@@ -107,3 +129,46 @@ describe('argon2Hash / argon2Verify', () => {
   })
 })
 
+
+describe('argon2 progress and cancellation', () => {
+  // 1 GiB, 20 passes: most of a minute of work, past jest's 30 s timeout if it could not be
+  // stopped; the first whole percent comes after about a fifth of a pass. One thread, so the next
+  // task can only run once the cancelled one has let go of it.
+  const HUGE = { memoryCost: 1 << 20, timeCost: 20, parallelism: 1 }
+  const HUGE_PHC = `$argon2id$v=19$m=${HUGE.memoryCost},t=${HUGE.timeCost},p=1$c29tZXNhbHQ$${Buffer.alloc(32).toString('base64').replace(/=+$/, '')}`
+
+  async function andThePoolGoesOn(solo) {
+    const hash = await solo.run('argon2Hash', { password: 'next', memoryCost: 64, parallelism: 1 })
+    await expect(solo.run('argon2Verify', { password: 'next', hash })).resolves.toBe(true)
+  }
+
+  test('a high-cost argon2Hash cancelled after its first progress message rejects with ABORT_ERR', async () => {
+    const solo = new Pool({ threads: 1 })
+    try {
+      const task = solo.spawn('argon2Hash', { password: 'p', ...HUGE })
+      const first = await new Promise((resolve) => task.once('message', resolve))
+      expect(first.progress).toBeGreaterThan(0)
+      expect(first.progress).toBeLessThan(1)
+      task.cancel()
+      await expect(task.result).rejects.toMatchObject({ code: 'ABORT_ERR' })
+      await andThePoolGoesOn(solo)
+    } finally {
+      await solo.close()
+    }
+  })
+
+  test('a high-cost argon2Verify stops on its AbortSignal and on its timeout', async () => {
+    const solo = new Pool({ threads: 1 })
+    try {
+      const controller = new AbortController()
+      const task = solo.spawn('argon2Verify', { password: 'p', hash: HUGE_PHC }, { signal: controller.signal })
+      await new Promise((resolve) => task.once('message', resolve))
+      controller.abort()
+      await expect(task.result).rejects.toMatchObject({ code: 'ABORT_ERR' })
+      await expect(solo.run('argon2Verify', { password: 'p', hash: HUGE_PHC }, { timeout: 300 })).rejects.toMatchObject({ code: 'ERR_TASK_TIMEOUT' })
+      await andThePoolGoesOn(solo)
+    } finally {
+      await solo.close()
+    }
+  })
+})

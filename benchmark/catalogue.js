@@ -1,7 +1,8 @@
 'use strict'
 // Throughput of the catalogue's hash('sha256') and gzip on 1 MiB inputs, next to node:crypto and
-// node:zlib on the same machine: one at a time (latency-bound), then with `threads` tasks in flight.
-// Usage: node benchmark/catalogue.js [--rounds 200] [--threads 2]
+// node:zlib on the same machine, and of argon2Hash at npm argon2's defaults next to npm argon2: one
+// at a time (latency-bound), then with `threads` tasks in flight.
+// Usage: node benchmark/catalogue.js [--rounds 200] [--threads 2] [--hashes 20]
 
 const crypto = require('node:crypto')
 const zlib = require('node:zlib')
@@ -14,6 +15,7 @@ const arg = (name, def) => {
 }
 const ROUNDS = arg('rounds', 200)
 const THREADS = arg('threads', 2)
+const HASHES = arg('hashes', 20)
 const MiB = 1 << 20
 
 // Half text-like, half random: gzip has work to do on both kinds.
@@ -22,17 +24,16 @@ let text = ''
 while (text.length < MiB / 2) text += words[crypto.randomInt(words.length)] + ' '
 const input = Buffer.concat([Buffer.from(text.slice(0, MiB / 2)), crypto.randomBytes(MiB / 2)])
 
-async function measure(label, inFlight, once) {
+async function measure(label, inFlight, once, { rounds = ROUNDS, rate = (n, s) => `${((n * input.length) / MiB / s).toFixed(0).padStart(6)} MiB/s  (${n} × 1 MiB` } = {}) {
   await once() // warm up
   const start = process.hrtime.bigint()
   let next = 0
   const worker = async () => {
-    while (next++ < ROUNDS) await once()
+    while (next++ < rounds) await once()
   }
   await Promise.all(Array.from({ length: inFlight }, worker))
   const seconds = Number(process.hrtime.bigint() - start) / 1e9
-  const mbps = (ROUNDS * input.length) / MiB / seconds
-  console.log(`${label.padEnd(52)} ${mbps.toFixed(0).padStart(6)} MiB/s  (${ROUNDS} × 1 MiB, ${inFlight} in flight)`)
+  console.log(`${label.padEnd(52)} ${rate(rounds, seconds)}, ${inFlight} in flight)`)
 }
 
 async function main() {
@@ -52,6 +53,16 @@ async function main() {
   await measure('gzip    pool.run(gzip)', 1, () => pool.run('gzip', { data: input }))
   await measure('gzip    zlib.gzip (libuv pool)', THREADS, () => gzipAsync(input))
   await measure('gzip    pool.run(gzip)', THREADS, () => pool.run('gzip', { data: input }))
+
+  // npm argon2 (the reference C code on libuv's pool) computes p = 4 lanes on 4 threads; we compute
+  // them one after the other on one pool thread. Loaded only here: it is a dev dependency.
+  const argon2 = require('argon2')
+  const defaults = { memoryCost: 65536, timeCost: 3, parallelism: 4 }
+  const hashes = { rounds: HASHES, rate: (n, s) => `${(n / s).toFixed(1).padStart(6)} hash/s  (${n} × m=64 MiB t=3 p=4` }
+  await measure('argon2id npm argon2.hash (libuv pool)', 1, () => argon2.hash('pw', defaults), hashes)
+  await measure('argon2id pool.run(argon2Hash)', 1, () => pool.run('argon2Hash', { password: 'pw', ...defaults }), hashes)
+  await measure('argon2id npm argon2.hash (libuv pool)', THREADS, () => argon2.hash('pw', defaults), hashes)
+  await measure('argon2id pool.run(argon2Hash)', THREADS, () => pool.run('argon2Hash', { password: 'pw', ...defaults }), hashes)
 
   const ours = await pool.run('gzip', { data: input })
   console.log(`gzip level 6 output: ours ${ours.length} bytes, node:zlib ${zlib.gzipSync(input).length} bytes`)

@@ -17,6 +17,11 @@ async function catalogue(): Promise<void> {
   const ok2: boolean = await pool.run('bcryptVerify', { password: 'pw', hash: bc })
   await pool.run('scrypt', { password: 'pw', salt: 'salt', keylen: 64, N: 1024, maxmem: 64 << 20 })
   void [digest, ok, ok2]
+  // Long password hashes post their progress.
+  pool.spawn('argon2Hash', { password: 'pw', memoryCost: 1 << 20 }).on('message', (m) => {
+    const fraction: number = m.progress
+    void fraction
+  })
 
   // @ts-expect-error: blake3 has no HMAC
   pool.run('hmac', { algorithm: 'blake3', key: 'k', data: 'd' })

@@ -1,23 +1,26 @@
 //! Memory-hard password hashing: `argon2Hash` / `argon2Verify` (PHC strings, compatible with the npm
 //! `argon2` package) and `scrypt` (the same bytes as `crypto.scrypt`).
 //!
-//! scrypt runs its ROMix loop here (in `scrypt`), so it reports progress and stops when cancelled.
-//! The `argon2` crate fills all of memory, every pass, in one call with no hook inside it, so argon2
-//! checks for cancellation only before it starts. Memory is bounded up front: argon2 by
-//! `MAX_ARGON2_MEMORY_KIB`, scrypt by `maxmem` exactly as OpenSSL bounds it for Node.
+//! Both run their memory-filling loops here (in `argon2` and `scrypt`), so they report progress and
+//! stop when cancelled. Memory is bounded up front: argon2 by `MAX_ARGON2_MEMORY_KIB`, scrypt by
+//! `maxmem` exactly as OpenSSL bounds it for Node.
 
 use base64::engine::general_purpose::STANDARD_NO_PAD;
 use base64::Engine as _;
 use subtle::ConstantTimeEq;
 
 use super::{encode, ENCODINGS};
+use crate::engine::context::TaskContext;
 use crate::engine::error::TaskError;
 use crate::engine::job::Work;
 use crate::engine::schema::{Args, ArgsSchema, Field, FieldType};
 use crate::engine::value::{Bytes, Value, MAX_SAFE_INTEGER};
 use crate::tasks::Task;
 
+mod argon2;
 mod scrypt;
+
+use self::argon2::{Inputs, Params, Variant, Version};
 
 /// The most memory one argon2 hash may use: 4 GiB (`memoryCost` is in KiB).
 const MAX_ARGON2_MEMORY_KIB: u32 = 4 * 1024 * 1024;
@@ -52,7 +55,7 @@ impl Task for Argon2Hash {
         "argon2Hash"
     }
     fn description(&self) -> &'static str {
-        "Argon2 (RFC 9106) password hash as a PHC string, the format of the npm argon2 package; argon2id by default"
+        "Argon2 (RFC 9106) password hash as a PHC string, the format of the npm argon2 package; argon2id by default; progress and cancellation"
     }
     fn args(&self) -> ArgsSchema {
         ArgsSchema::Object(ARGON2_HASH)
@@ -62,22 +65,17 @@ impl Task for Argon2Hash {
     }
     fn prepare(&self, args: Value) -> Result<Work, TaskError> {
         let mut args = Args::parse(&self.args(), args)?;
-        let algorithm = match args.opt_str("type")?.unwrap_or("argon2id") {
-            "argon2i" => argon2::Algorithm::Argon2i,
-            "argon2d" => argon2::Algorithm::Argon2d,
-            _ => argon2::Algorithm::Argon2id,
-        };
+        let variant =
+            Variant::from_name(args.opt_str("type")?.unwrap_or("argon2id")).expect("the schema allows only known types");
         let t = args.opt_u64("timeCost")?.unwrap_or(3) as u32;
         let m = args.opt_u64("memoryCost")?.unwrap_or(65536) as u32;
         let p = args.opt_u64("parallelism")?.unwrap_or(4) as u32;
         let len = args.opt_u64("hashLength")?.unwrap_or(32) as usize;
-        if m < 8 * p {
-            return Err(TaskError::invalid_arg("memoryCost", format!("must be at least 8 × parallelism ({})", 8 * p)));
-        }
-        let params = argon2::Params::new(m, t, p, Some(len)).map_err(|e| TaskError::invalid_arg("args", e.to_string()))?;
+        // The schema bounds the time cost and the lanes, so only the memory cost can be wrong here.
+        let params = Params::new(variant, Version::V0x13, m, t, p).map_err(|e| TaskError::invalid_arg("memoryCost", e))?;
         let salt = args.take_bytes("salt")?;
         if let Some(salt) = &salt {
-            if salt.len() < argon2::MIN_SALT_LEN {
+            if salt.len() < MIN_SALT_LEN {
                 return Err(TaskError::invalid_arg("salt", "must be at least 8 bytes"));
             }
         }
@@ -89,10 +87,10 @@ impl Task for Argon2Hash {
                 Some(s) => s,
                 None => random_bytes(16)?.into(),
             };
-            let hash = argon2_raw(algorithm, argon2::Version::V0x13, params, secret.as_deref(), &password, &salt, len)?;
+            let hash = argon2_raw(ctx, &params, secret.as_deref(), &password, &salt, len)?;
             Ok(Value::String(format!(
                 "${}$v=19$m={m},t={t},p={p}${}${}",
-                algorithm.as_str(),
+                variant.name(),
                 STANDARD_NO_PAD.encode(&*salt),
                 STANDARD_NO_PAD.encode(hash)
             )))
@@ -107,7 +105,7 @@ impl Task for Argon2Verify {
         "argon2Verify"
     }
     fn description(&self) -> &'static str {
-        "Checks a password against an argon2 PHC string (from argon2Hash or the npm argon2 package), in constant time"
+        "Checks a password against an argon2 PHC string (from argon2Hash or the npm argon2 package), in constant time; progress and cancellation"
     }
     fn args(&self) -> ArgsSchema {
         ArgsSchema::Object(ARGON2_VERIFY)
@@ -122,38 +120,38 @@ impl Task for Argon2Verify {
         let password = args.take_bytes("password")?.unwrap_or_else(|| Vec::new().into());
         Ok(Box::new(move |ctx| {
             ctx.check()?;
-            let computed =
-                argon2_raw(phc.algorithm, phc.version, phc.params, secret.as_deref(), &password, &phc.salt, phc.hash.len())?;
+            let computed = argon2_raw(ctx, &phc.params, secret.as_deref(), &password, &phc.salt, phc.hash.len())?;
             Ok(Value::Bool(computed.ct_eq(&phc.hash).into()))
         }))
     }
 }
 
+/// The shortest salt argon2 takes (the reference implementation's bound; RFC 9106 recommends 16).
+const MIN_SALT_LEN: usize = 8;
+
+/// One argon2 hash of `len` bytes with progress messages, stopping when the task is cancelled.
 fn argon2_raw(
-    algorithm: argon2::Algorithm,
-    version: argon2::Version,
-    params: argon2::Params,
+    ctx: &TaskContext<'_>,
+    params: &Params,
     secret: Option<&[u8]>,
     password: &[u8],
     salt: &[u8],
     len: usize,
 ) -> Result<Vec<u8>, TaskError> {
-    let failed = |e: argon2::Error| TaskError::failed(format!("argon2: {e}"));
-    let hasher = match secret {
-        Some(secret) => argon2::Argon2::new_with_secret(secret, algorithm, version, params).map_err(failed)?,
-        None => argon2::Argon2::new(algorithm, version, params),
-    };
+    let inputs = Inputs { password, salt, secret: secret.unwrap_or_default(), data: &[] };
     let mut out = vec![0u8; len];
-    hasher.hash_password_into(password, salt, &mut out).map_err(failed)?;
+    let mut progress = ctx.progress(params.blocks_to_compute());
+    argon2::hash(params, &inputs, &mut out, |done| {
+        progress.update(done);
+        ctx.check()
+    })?;
     Ok(out)
 }
 
 /// An argon2 PHC string, parsed.
 #[derive(Debug)]
 struct Phc {
-    algorithm: argon2::Algorithm,
-    version: argon2::Version,
-    params: argon2::Params,
+    params: Params,
     salt: Vec<u8>,
     hash: Vec<u8>,
 }
@@ -165,23 +163,20 @@ fn parse_phc(s: &str) -> Result<Phc, String> {
     if parts.len() < 5 || !parts[0].is_empty() {
         return Err("not a PHC string ('$argon2id$v=19$m=…,t=…,p=…$salt$hash')".into());
     }
-    let algorithm = match parts[1] {
-        "argon2id" => argon2::Algorithm::Argon2id,
-        "argon2i" => argon2::Algorithm::Argon2i,
-        "argon2d" => argon2::Algorithm::Argon2d,
-        other => return Err(format!("unsupported algorithm '{other}'")),
+    let Some(variant) = Variant::from_name(parts[1]) else {
+        return Err(format!("unsupported algorithm '{}'", parts[1]));
     };
     let mut rest = &parts[2..];
     let version = match rest[0].strip_prefix("v=") {
         Some(v) => {
             rest = &rest[1..];
             match v {
-                "19" => argon2::Version::V0x13,
-                "16" => argon2::Version::V0x10,
+                "19" => Version::V0x13,
+                "16" => Version::V0x10,
                 _ => return Err(format!("unsupported version '{v}'")),
             }
         }
-        None => argon2::Version::V0x10,
+        None => Version::V0x10,
     };
     let [params, salt, hash] = rest else {
         return Err("expected parameters, salt and hash after the version".into());
@@ -189,11 +184,8 @@ fn parse_phc(s: &str) -> Result<Phc, String> {
     let (mut m, mut t, mut p) = (None, None, None);
     for pair in params.split(',') {
         let (key, value) = pair.split_once('=').ok_or_else(|| format!("malformed parameter '{pair}'"))?;
-        let value: u32 = value
-            .parse()
-            .ok()
-            .filter(|_| !value.starts_with('+'))
-            .ok_or_else(|| format!("parameter '{key}' is not a number"))?;
+        let value: u32 =
+            value.parse().ok().filter(|_| !value.starts_with('+')).ok_or_else(|| format!("parameter '{key}' is not a number"))?;
         let slot = match key {
             "m" => &mut m,
             "t" => &mut t,
@@ -212,11 +204,14 @@ fn parse_phc(s: &str) -> Result<Phc, String> {
     }
     let salt = STANDARD_NO_PAD.decode(salt).map_err(|_| "the salt is not valid base64".to_string())?;
     let hash = STANDARD_NO_PAD.decode(hash).map_err(|_| "the hash is not valid base64".to_string())?;
-    if salt.len() < argon2::MIN_SALT_LEN {
+    if salt.len() < MIN_SALT_LEN {
         return Err("the salt is shorter than 8 bytes".into());
     }
-    let params = argon2::Params::new(m, t, p, Some(hash.len())).map_err(|e| format!("invalid parameters: {e}"))?;
-    Ok(Phc { algorithm, version, params, salt, hash })
+    if hash.len() < 4 {
+        return Err("the hash is shorter than 4 bytes".into());
+    }
+    let params = Params::new(variant, version, m, t, p).map_err(|e| format!("invalid parameters: {e}"))?;
+    Ok(Phc { params, salt, hash })
 }
 
 fn random_bytes(n: usize) -> Result<Vec<u8>, TaskError> {
@@ -335,46 +330,15 @@ fn check_scrypt_params(n: u64, r: u64, p: u64, maxmem: u64) -> Result<(), TaskEr
 #[cfg(test)]
 mod tests {
     use super::super::testing::{b, code_of, n, run, run_bytes, s, unhex};
+    use super::STANDARD_NO_PAD;
     use crate::engine::value::Value;
-
-    // RFC 9106 section 5: password 32 × 0x01, salt 16 × 0x02, secret 8 × 0x03, associated data
-    // 12 × 0x04, m = 32, t = 3, p = 4, tag length 32. Our tasks take no associated data, so the
-    // vectors are checked against the same function our tasks call, with that data set.
-    #[test]
-    fn rfc_9106_vectors() {
-        let cases = [
-            (argon2::Algorithm::Argon2d, "512b391b6f1162975371d30919734294f868e3be3984f3c1a13a4db9fabe4acb"),
-            (argon2::Algorithm::Argon2i, "c814d9d1dc7f37aa13f0d77f2494bda1c8de6b016dd388d29952a4c4672b6ce8"),
-            (argon2::Algorithm::Argon2id, "0d640df58d78766c08c037a34a8b53c9d01ef0452d75b65eb52520e96b01e659"),
-        ];
-        for (algorithm, want) in cases {
-            let params = argon2::ParamsBuilder::new()
-                .m_cost(32)
-                .t_cost(3)
-                .p_cost(4)
-                .data(argon2::AssociatedData::new(&[4; 12]).unwrap())
-                .output_len(32)
-                .build()
-                .unwrap();
-            let hasher = argon2::Argon2::new_with_secret(&[3; 8], algorithm, argon2::Version::V0x13, params).unwrap();
-            let mut out = [0u8; 32];
-            hasher.hash_password_into(&[1; 32], &[2; 16], &mut out).unwrap();
-            assert_eq!(out.to_vec(), unhex(want), "{algorithm:?}");
-        }
-    }
+    use base64::Engine as _;
 
     // A hash from the argon2 reference CLI: `echo -n password | argon2 somesalt -id -t 2 -m 16 -p 4`.
     const REFERENCE: &str = "$argon2id$v=19$m=65536,t=2,p=4$c29tZXNhbHQ$GpZ3sK/oH9p7VIiV56G/64Zo/8GaUw434IimaPqxwCo";
 
     #[test]
-    fn verifies_reference_cli_hash() {
-        let verify = |pw: &str| run("argon2Verify", Value::object([("password", s(pw)), ("hash", s(REFERENCE))]));
-        assert_eq!(verify("password").unwrap(), Value::Bool(true));
-        assert_eq!(verify("passwore").unwrap(), Value::Bool(false));
-    }
-
-    #[test]
-    fn hash_with_fixed_salt_matches_reference_and_round_trips() {
+    fn hash_with_fixed_salt_is_the_reference_cli_hash() {
         let args = Value::object([
             ("password", s("password")),
             ("salt", b(b"somesalt")),
@@ -383,12 +347,31 @@ mod tests {
             ("parallelism", n(4.0)),
         ]);
         assert_eq!(run("argon2Hash", args).unwrap(), s(REFERENCE));
-        let made = run("argon2Hash", Value::object([("password", s("pw")), ("memoryCost", n(64.0)), ("parallelism", n(1.0))]))
-            .unwrap();
+    }
+
+    #[test]
+    fn verify_round_trips_and_reads_both_versions() {
+        let verify = |pw: &str, hash: &str| run("argon2Verify", Value::object([("password", s(pw)), ("hash", s(hash))]));
+        let made =
+            run("argon2Hash", Value::object([("password", s("pw")), ("memoryCost", n(64.0)), ("parallelism", n(1.0))])).unwrap();
         let Value::String(made) = made else { panic!() };
         assert!(made.starts_with("$argon2id$v=19$m=64,t=3,p=1$"), "{made}");
-        let ok = run("argon2Verify", Value::object([("password", s("pw")), ("hash", s(&made))])).unwrap();
-        assert_eq!(ok, Value::Bool(true));
+        assert_eq!(verify("pw", &made).unwrap(), Value::Bool(true));
+        assert_eq!(verify("pW", &made).unwrap(), Value::Bool(false));
+
+        // Hashes made by the `argon2` crate; a PHC string without `v=` is version 0x10.
+        for (version, field) in
+            [(::argon2::Version::V0x10, ""), (::argon2::Version::V0x10, "v=16$"), (::argon2::Version::V0x13, "v=19$")]
+        {
+            let params = ::argon2::Params::new(64, 2, 1, Some(24)).unwrap();
+            let mut raw = [0u8; 24];
+            ::argon2::Argon2::new(::argon2::Algorithm::Argon2i, version, params)
+                .hash_password_into(b"password", b"somesalt", &mut raw)
+                .unwrap();
+            let phc = format!("$argon2i${field}m=64,t=2,p=1$c29tZXNhbHQ${}", STANDARD_NO_PAD.encode(raw));
+            assert_eq!(verify("password", &phc).unwrap(), Value::Bool(true), "{phc}");
+            assert_eq!(verify("Password", &phc).unwrap(), Value::Bool(false), "{phc}");
+        }
     }
 
     #[test]
