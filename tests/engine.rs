@@ -422,12 +422,7 @@ fn min_threads_stay_when_idle() {
     g2.open();
     collect_done(&rx, 2);
     // One of the two retires; the minimum stays.
-    loop {
-        match events.recv_timeout(PATIENCE).expect("the extra thread should retire") {
-            ThreadEvent::Started(_) => {}
-            ThreadEvent::Stopped(..) => break,
-        }
-    }
+    while let ThreadEvent::Started(_) = events.recv_timeout(PATIENCE).expect("the extra thread should retire") {}
     assert_eq!(pool.stats().threads, 1);
     pool.close();
     pool.join();

@@ -62,8 +62,7 @@ fn tasks() -> &'static [Arc<dyn Task>] {
 fn shared_pool() -> &'static Arc<ThreadPool> {
     static SHARED: OnceLock<Arc<ThreadPool>> = OnceLock::new();
     SHARED.get_or_init(|| {
-        let mut config = PoolConfig::default();
-        config.thread_name = "native-pool-shared".into();
+        let config = PoolConfig { thread_name: "native-pool-shared".into(), ..PoolConfig::default() };
         Arc::new(ThreadPool::new(config, Arc::new(NoObserver)))
     })
 }

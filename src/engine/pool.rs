@@ -170,6 +170,9 @@ impl ThreadPool {
     }
 
     /// Queues a job. Fails, handing the job back, if the pool is closed or its queue is full.
+    // The error is large because it carries the job back; boxing it would allocate on every refusal
+    // to save copying on a path that moves the job anyway.
+    #[allow(clippy::result_large_err)]
     pub fn submit(&self, mut job: Job) -> Result<(), SubmitError> {
         let shared = &self.shared;
         if shared.config.record_timing {

@@ -31,7 +31,7 @@ impl FieldType {
         match self {
             FieldType::Integer { min, max } => format!("integer {min}..={max}"),
             FieldType::Number { min, max } => format!("number {min}..={max}"),
-            FieldType::String { one_of } if one_of.is_empty() => "string".into(),
+            FieldType::String { one_of: [] } => "string".into(),
             FieldType::String { one_of } => {
                 one_of.iter().map(|s| format!("'{s}'")).collect::<Vec<_>>().join(" | ")
             }

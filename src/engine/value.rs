@@ -174,7 +174,7 @@ mod tests {
 
     #[test]
     fn borrowed_bytes_read_the_callers_memory() {
-        let backing = vec![1u8, 2, 3];
+        let backing = [1u8, 2, 3];
         // SAFETY: `backing` outlives `b` and is not written while `b` lives.
         let b = unsafe { Bytes::borrowed(backing.as_ptr(), backing.len()) };
         assert_eq!(&*b, &[1, 2, 3]);
