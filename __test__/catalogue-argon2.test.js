@@ -5,6 +5,7 @@
 const crypto = require('node:crypto')
 const { spawnSync } = require('node:child_process')
 const { Pool } = require('..')
+const { withProgress, EVERY_PERCENT } = require('./helpers')
 
 const pool = new Pool({ threads: 2 })
 afterAll(() => pool.close())
@@ -65,13 +66,8 @@ withNpmArgon2('argon2Hash / argon2Verify against npm argon2', () => {
   test('a completed argon2Hash posts each whole percent once, in order, ending at 1, and equals npm argon2', async () => {
     const opts = { type: 'argon2d', timeCost: 2, memoryCost: 16384, parallelism: 2 }
     const salt = crypto.randomBytes(16)
-    const task = pool.spawn('argon2Hash', { password: 'pw', salt, ...opts })
-    const seen = []
-    task.on('message', (m) => seen.push(m.progress))
-    const exited = new Promise((resolve) => task.once('exit', resolve))
-    const ours = await task.result
-    await exited
-    expect(seen).toEqual(Array.from({ length: 100 }, (_, k) => (k + 1) / 100))
+    const { result: ours, progress } = await withProgress(pool.spawn('argon2Hash', { password: 'pw', salt, ...opts }))
+    expect(progress).toEqual(EVERY_PERCENT)
     const theirs = await argon2.hash('pw', { ...opts, salt, type: TYPES.argon2d })
     expect(normalized(ours)).toEqual(normalized(theirs))
   })

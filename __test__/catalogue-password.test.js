@@ -6,6 +6,7 @@ const crypto = require('node:crypto')
 const bcrypt = require('bcrypt')
 const bcryptjs = require('bcryptjs')
 const { Pool } = require('..')
+const { withProgress, EVERY_PERCENT } = require('./helpers')
 
 const pool = new Pool({ threads: 2 })
 afterAll(() => pool.close())
@@ -167,13 +168,8 @@ describe('scrypt', () => {
     const params = { N: 16384, r: 8, p: 2 }
     const password = crypto.randomBytes(16)
     const salt = crypto.randomBytes(16)
-    const task = pool.spawn('scrypt', { password, salt, keylen: 64, ...params })
-    const seen = []
-    task.on('message', (m) => seen.push(m.progress))
-    const exited = new Promise((resolve) => task.once('exit', resolve))
-    const ours = await task.result
-    await exited
-    expect(seen).toEqual(Array.from({ length: 100 }, (_, k) => (k + 1) / 100))
+    const { result: ours, progress } = await withProgress(pool.spawn('scrypt', { password, salt, keylen: 64, ...params }))
+    expect(progress).toEqual(EVERY_PERCENT)
     expect(Buffer.from(ours).toString('hex')).toBe(crypto.scryptSync(password, salt, 64, params).toString('hex'))
   })
 

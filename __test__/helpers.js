@@ -59,4 +59,20 @@ function noThrow(fn) {
   return out
 }
 
-module.exports = { ROOT, runNode, next, settle, noThrow }
+/**
+ * Waits for a spawned task to finish, collecting its progress messages: resolves with
+ * { result, progress } once 'exit' has fired, so that every message has been delivered.
+ */
+async function withProgress(task) {
+  const progress = []
+  task.on('message', (m) => progress.push(m.progress))
+  const exited = once(task, 'exit')
+  const result = await task.result
+  await exited
+  return { result, progress }
+}
+
+/** What a completed task posts: each whole percent once, in order, ending at 1. */
+const EVERY_PERCENT = Array.from({ length: 100 }, (_, k) => (k + 1) / 100)
+
+module.exports = { ROOT, runNode, next, settle, noThrow, withProgress, EVERY_PERCENT }

@@ -651,23 +651,25 @@ mod avx2 {
         _mm256_add_epi64(_mm256_add_epi64(a, b), _mm256_add_epi64(product, product))
     }
 
-    /// Rotations right by 24 and 16 bits: byte shuffles within each 64-bit lane.
-    #[inline]
-    #[target_feature(enable = "avx2")]
-    fn rotr24(x: __m256i) -> __m256i {
-        let bytes = _mm256_setr_epi8(
-            3, 4, 5, 6, 7, 0, 1, 2, 11, 12, 13, 14, 15, 8, 9, 10, 3, 4, 5, 6, 7, 0, 1, 2, 11, 12, 13, 14, 15, 8, 9, 10,
-        );
-        _mm256_shuffle_epi8(x, bytes)
+    /// The byte shuffle that rotates each 64-bit lane right by `bytes` whole bytes (`vpshufb`
+    /// indexes within each 16-byte half).
+    const fn rotation(bytes: usize) -> [u8; 32] {
+        let mut mask = [0u8; 32];
+        let mut k = 0;
+        while k < 32 {
+            mask[k] = ((k & 8) + (k + bytes) % 8) as u8;
+            k += 1;
+        }
+        mask
     }
+    const ROTR24: [u8; 32] = rotation(3);
+    const ROTR16: [u8; 32] = rotation(2);
 
     #[inline]
     #[target_feature(enable = "avx2")]
-    fn rotr16(x: __m256i) -> __m256i {
-        let bytes = _mm256_setr_epi8(
-            2, 3, 4, 5, 6, 7, 0, 1, 10, 11, 12, 13, 14, 15, 8, 9, 2, 3, 4, 5, 6, 7, 0, 1, 10, 11, 12, 13, 14, 15, 8, 9,
-        );
-        _mm256_shuffle_epi8(x, bytes)
+    fn rotr_bytes(x: __m256i, mask: &[u8; 32]) -> __m256i {
+        // SAFETY: reads the 32 bytes of `mask`.
+        _mm256_shuffle_epi8(x, unsafe { _mm256_loadu_si256(mask.as_ptr().cast()) })
     }
 
     /// The four G steps on four columns (or diagonals) at once.
@@ -677,9 +679,9 @@ mod avx2 {
         *a = blamka(*a, *b);
         *d = _mm256_shuffle_epi32::<0b10_11_00_01>(_mm256_xor_si256(*d, *a));
         *c = blamka(*c, *d);
-        *b = rotr24(_mm256_xor_si256(*b, *c));
+        *b = rotr_bytes(_mm256_xor_si256(*b, *c), &ROTR24);
         *a = blamka(*a, *b);
-        *d = rotr16(_mm256_xor_si256(*d, *a));
+        *d = rotr_bytes(_mm256_xor_si256(*d, *a), &ROTR16);
         *c = blamka(*c, *d);
         let x = _mm256_xor_si256(*b, *c);
         *b = _mm256_or_si256(_mm256_srli_epi64::<63>(x), _mm256_add_epi64(x, x));
