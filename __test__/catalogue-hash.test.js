@@ -160,3 +160,27 @@ describe('hmac', () => {
     await expect(pool.run('hmac', args)).rejects.toMatchObject({ code: 'ERR_INVALID_ARG', field })
   })
 })
+
+describe('1 GiB inputs', () => {
+  // A 27-byte pattern: no 1 MiB chunk looks like another, so a chunk skipped, repeated or taken out
+  // of order changes the digest. The last bytes differ from the pattern, so a short read does too.
+  const GiB = 1 << 30
+  let data
+  beforeAll(() => {
+    data = Buffer.alloc(GiB, 'native-pool hashes 1 GiB. ')
+    data.writeUInt32LE(0xdeadbeef, GiB - 4)
+  })
+  afterAll(() => {
+    data = null
+  })
+
+  test('sha256 of 1 GiB equals createHash', async () => {
+    const ours = await pool.run('hash', { algorithm: 'sha256', data, encoding: 'hex' })
+    expect(ours).toBe(nodeHash('sha256', data, 'hex'))
+  })
+
+  test('hmac-sha256 of 1 GiB equals createHmac', async () => {
+    const ours = await pool.run('hmac', { algorithm: 'sha256', key: 'k', data, encoding: 'hex' })
+    expect(ours).toBe(crypto.createHmac('sha256', 'k').update(data).digest('hex'))
+  })
+})
