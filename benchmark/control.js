@@ -1,10 +1,12 @@
 'use strict'
 // `node benchmark/control.js`: what the control features cost.
-// 1. Cancel latency: from abort() on a running `sum` / `sleep` task to its promise rejecting.
+// 1. Cancel latency: from abort() on a running `sum` / `sleep` task to its promise rejecting, and
+//    from cancel() on a 1 GiB argon2Hash that has posted its first progress message (a fifth of its
+//    memory written) to its rejection, freeing included.
 // 2. The cost of statistics: empty-task throughput with recordTiming on and off, in alternating
 //    rounds of the same process, reported as a ratio, with the JS thread's CPU time per task (Linux).
 // Options: --trials N (cancel trials per task, default 50), --rounds N (throughput rounds per
-// setting, default 6), --tasks N (empty tasks per round, default 200000).
+// setting, default 6), --tasks N (empty tasks per round, default 200000), --argon2-trials N (default 10).
 
 const { Pool } = require('..')
 
@@ -15,6 +17,7 @@ const arg = (name, fallback) => {
 const TRIALS = arg('trials', 50)
 const ROUNDS = arg('rounds', 6)
 const TASKS = arg('tasks', 200_000)
+const ARGON2_TRIALS = arg('argon2-trials', 10)
 const IN_FLIGHT = 1000
 
 function percentile(sorted, p) {
@@ -44,9 +47,34 @@ async function cancelLatency(pool, task, args) {
     ms.push(performance.now() - t0)
     if (err === null || err.code !== 'ABORT_ERR') throw new Error(`${task} was not aborted: ${err}`)
   }
-  ms.sort((a, b) => a - b)
-  return { p50: percentile(ms, 50), p99: percentile(ms, 99), max: ms[ms.length - 1] }
+  return summary(ms)
 }
+
+/** Like cancelLatency, but cancels each task once it has posted its first progress message. */
+async function cancelAfterProgress(pool, task, args, trials) {
+  const ms = []
+  for (let i = 0; i < trials; i++) {
+    const handle = pool.spawn(task, args)
+    await new Promise((resolve) => handle.once('message', resolve))
+    const t0 = performance.now()
+    handle.cancel()
+    const err = await handle.result.then(
+      () => null,
+      (e) => e,
+    )
+    ms.push(performance.now() - t0)
+    if (err === null || err.code !== 'ABORT_ERR') throw new Error(`${task} was not cancelled: ${err}`)
+  }
+  return summary(ms)
+}
+
+function summary(ms) {
+  ms.sort((a, b) => a - b)
+  return { p50: percentile(ms, 50), p99: percentile(ms, 99), max: ms[ms.length - 1], trials: ms.length }
+}
+
+const report = (what, l) =>
+  console.log(`cancel latency, ${what} (${l.trials} trials): p50 ${l.p50.toFixed(2)} ms, p99 ${l.p99.toFixed(2)} ms, max ${l.max.toFixed(2)} ms`)
 
 /** CPU time of the JS (main) thread alone, in ms, from /proc (Linux); null elsewhere. */
 function mainThreadCpuMs() {
@@ -84,11 +112,10 @@ async function main() {
     ['sum', { iterations: Number.MAX_SAFE_INTEGER }],
     ['sleep', { ms: 60_000 }],
   ]) {
-    const l = await cancelLatency(pool, task, args)
-    console.log(
-      `cancel latency, running ${task} (${TRIALS} trials): p50 ${l.p50.toFixed(2)} ms, p99 ${l.p99.toFixed(2)} ms, max ${l.max.toFixed(2)} ms`,
-    )
+    report(`running ${task}`, await cancelLatency(pool, task, args))
   }
+  const argon2 = { password: 'p', memoryCost: 1 << 20, timeCost: 20, parallelism: 1 }
+  report('argon2Hash at 1 GiB after its first progress message', await cancelAfterProgress(pool, 'argon2Hash', argon2, ARGON2_TRIALS))
   await pool.close()
 
   const on = new Pool({ threads: 2, recordTiming: true })
