@@ -18,6 +18,6 @@ try {
 native.init()
 
 /** Task name → index in the addon's sorted task list. */
-const taskIndex = new Map(native.taskList().map((t, i) => [t.name, i]))
+const taskIndex = new Map(native.taskNames().map((name, i) => [name, i]))
 
 module.exports = { native, taskIndex }
