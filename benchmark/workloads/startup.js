@@ -19,7 +19,7 @@ async function run(ctx) {
     try {
       const ms = []
       for (let rep = 0; rep < REPS[ctx.mode]; rep++) {
-        const r = await runChild('startup.js', [sys.name, ctx.threads], { execArgv: ['--expose-gc'] })
+        const r = await runChild('startup.js', [sys.name, ctx.threads])
         ms.push(r.ms)
       }
       ctx.log(`  startup ${sys.name}: ${ms.map((m) => m.toFixed(2)).join(', ')} ms`)
