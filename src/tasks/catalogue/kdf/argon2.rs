@@ -1,8 +1,8 @@
 //! Argon2 (RFC 9106) computed segment by segment, so that a long hash reports progress and stops when
 //! cancelled: the `argon2` crate fills all of memory, every pass, in one call with no hook inside
 //! it. BLAKE2b (H and H') comes from the `blake2` crate; the memory filling, its indexing and the
-//! BlaMka compression are here, with an SSE2 compression on x86-64 (compiled a second time for AVX2
-//! CPUs, which gain the three-operand forms) and a portable one elsewhere.
+//! BlaMka compression are here. The compression runs four 64-bit lanes to a register on AVX2 CPUs
+//! (detected at run time), two on other x86-64 CPUs (SSE2), and as plain arithmetic elsewhere.
 //!
 //! Checked against the RFC 9106 vectors, the `argon2` crate on many parameter sets (every variant,
 //! both versions, one to many lanes, memory that is not a multiple of 4 × lanes, long outputs) and,
@@ -457,9 +457,12 @@ impl Compress {
             // SAFETY: `Sse2` is chosen only where the target has SSE2 (all of x86-64).
             #[cfg(target_arch = "x86_64")]
             Compress::Sse2 => unsafe { sse2::fill(r, dst, xor) },
-            // SAFETY: `Avx2` is chosen only where the CPU reports AVX2.
+            // SAFETY: `Avx2` is chosen (by `detect` and `available`) only where the CPU reports AVX2.
             #[cfg(target_arch = "x86_64")]
-            Compress::Avx2 => unsafe { avx2::fill(r, dst, xor) },
+            Compress::Avx2 => {
+                debug_assert!(std::is_x86_feature_detected!("avx2"));
+                unsafe { avx2::fill(r, dst, xor) }
+            }
         }
     }
 
