@@ -125,7 +125,6 @@ describe('argon2Hash / argon2Verify', () => {
   })
 })
 
-
 describe('argon2 progress and cancellation', () => {
   // 1 GiB, 20 passes: most of a minute of work, past jest's 30 s timeout if it could not be
   // stopped; the first whole percent comes after about a fifth of a pass. One thread, so the next

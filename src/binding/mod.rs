@@ -81,7 +81,6 @@ pub fn init(env: Env) -> Result<()> {
     env::init(env.raw()).map_err(napi_failed)
 }
 
-/// The registered tasks: `[{ name, description, args, result }]`, sorted by name.
 /// The registered tasks' names, in the order `run` indexes them: all `lib/native.js` needs when it
 /// loads, without building `taskList`'s descriptions (a quarter of a megabyte of JS garbage).
 #[napi(js_name = "taskNames")]
@@ -89,6 +88,7 @@ pub fn task_names() -> Vec<String> {
     tasks().iter().map(|t| t.name().to_owned()).collect()
 }
 
+/// The registered tasks: `[{ name, description, args, result }]`, sorted by name.
 #[napi(js_name = "taskList")]
 pub fn task_list(env: Env) -> Result<sys::napi_value> {
     let list = Value::Array(

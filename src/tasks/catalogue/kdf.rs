@@ -184,8 +184,11 @@ fn parse_phc(s: &str) -> Result<Phc, String> {
     let (mut m, mut t, mut p) = (None, None, None);
     for pair in params.split(',') {
         let (key, value) = pair.split_once('=').ok_or_else(|| format!("malformed parameter '{pair}'"))?;
-        let value: u32 =
-            value.parse().ok().filter(|_| !value.starts_with('+')).ok_or_else(|| format!("parameter '{key}' is not a number"))?;
+        let value: u32 = value
+            .parse()
+            .ok()
+            .filter(|_| !value.starts_with('+'))
+            .ok_or_else(|| format!("parameter '{key}' is not a number"))?;
         let slot = match key {
             "m" => &mut m,
             "t" => &mut t,
