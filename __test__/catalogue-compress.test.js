@@ -6,6 +6,7 @@ const zlib = require('node:zlib')
 const crypto = require('node:crypto')
 const { spawnSync } = require('node:child_process')
 const { Pool } = require('..')
+const { withProgress } = require('./helpers')
 
 const pool = new Pool({ threads: 2 })
 afterAll(() => pool.close())
@@ -131,11 +132,8 @@ describe('gunzip reads what node:zlib reads', () => {
 
   test('a gzip file of many megabytes posts progress and round-trips', async () => {
     const data = crypto.randomBytes(6 << 20)
-    const task = pool.spawn('gzip', { data, level: 1 })
-    const seen = []
-    task.on('message', (m) => seen.push(m.progress))
-    const packed = await task.result
-    expect(seen[seen.length - 1]).toBe(1)
+    const { result: packed, progress } = await withProgress(pool.spawn('gzip', { data, level: 1 }))
+    expect(progress[progress.length - 1]).toBe(1)
     expect(same(zlib.gunzipSync(packed), data)).toBe(true)
   })
 })

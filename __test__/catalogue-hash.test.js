@@ -3,6 +3,7 @@
 
 const crypto = require('node:crypto')
 const { Pool } = require('..')
+const { withProgress } = require('./helpers')
 
 const pool = new Pool({ threads: 2 })
 afterAll(() => pool.close())
@@ -85,10 +86,8 @@ describe('hash', () => {
   })
 
   test('large hashes post progress up to 1', async () => {
-    const task = pool.spawn('hash', { algorithm: 'sha256', data: Buffer.alloc(8 << 20, 1) })
-    const seen = []
-    task.on('message', (m) => seen.push(m.progress))
-    await expect(task.result).resolves.toBeDefined()
+    const { result, progress: seen } = await withProgress(pool.spawn('hash', { algorithm: 'sha256', data: Buffer.alloc(8 << 20, 1) }))
+    expect(result).toBeDefined()
     expect(seen.length).toBeGreaterThan(0)
     expect(seen[seen.length - 1]).toBe(1)
     expect([...seen].sort((a, b) => a - b)).toEqual(seen)

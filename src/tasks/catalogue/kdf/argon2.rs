@@ -752,10 +752,7 @@ mod tests {
 
     use super::*;
     use crate::engine::error::CancelReason;
-
-    fn unhex(s: &str) -> Vec<u8> {
-        (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
-    }
+    use crate::tasks::catalogue::testing::unhex;
 
     fn ours(compress: Compress, params: &Params, inputs: &Inputs<'_>, len: usize) -> Vec<u8> {
         let mut out = vec![0u8; len];
