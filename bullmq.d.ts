@@ -23,7 +23,10 @@ export interface PoolProcessorOptions {
    * `false`: no progress. A function: its return value (`undefined` skips the message).
    */
   progress?: boolean | ((message: unknown) => unknown)
-  /** At most one `job.updateProgress` per this many milliseconds; the latest value wins. Default 100. */
+  /**
+   * At most one `job.updateProgress` per this many milliseconds, the first one this long after the
+   * task started (a shorter job sends none); the latest value wins. Default 100.
+   */
   progressInterval?: number
   /**
    * Whether a failed job may be retried (while its `attempts` remain). Default `isRetryable`: not for

@@ -155,8 +155,9 @@ describe('two worker processes on one queue', () => {
     events.on('progress', onProgress)
     events.on('completed', onCompleted)
     try {
-      const job = await queue.add('sum', { iterations: 1e8 }, { jobId: id })
-      expect(await job.waitUntilFinished(events)).toBe(jsSum(1e8))
+      // Long enough (3e8 iterations) to outlast the worker's 50 ms progressInterval anywhere.
+      const job = await queue.add('sum', { iterations: 3e8 }, { jobId: id })
+      expect(decodeValue(await job.waitUntilFinished(events))).toBe((300000000n * 299999999n) / 2n)
       // QueueEvents delivers in stream order; 'completed' was read from the same stream as the progress.
       const completedAt = seen.indexOf('completed')
       expect(completedAt).toBeGreaterThan(0)
@@ -264,15 +265,31 @@ describe('in one process', () => {
     return { job: { id: '1', name, data, attemptsMade: 0, updateProgress: async (v) => void updates.push(v) }, updates }
   }
 
-  test('progress is throttled to one update per interval, the last one flushed before the result', async () => {
+  test('progress is throttled: none for a short job, one update at a time, the latest flushed before the result', async () => {
     const pool = new Pool({ threads: 1 })
     try {
+      // A job shorter than the interval sends no progress at all: its completion says it.
       const slow = createProcessor({ pool, progressInterval: 1e9 })
       const a = fakeJob('sum', { iterations: 1e7 })
       expect(await slow(a.job, 'token', undefined)).toBe(jsSum(1e7))
-      // The first message goes at once; every later one waits out the interval and is coalesced,
-      // until the result flushes the latest.
-      expect(a.updates).toEqual([1, 100])
+      expect(a.updates).toEqual([])
+
+      // One update at a time: while the first is in flight every later message is coalesced, and the
+      // latest (100) follows once it is done. The first update is held until the task posted all 100.
+      const gated = createProcessor({ pool, progressInterval: 0 })
+      const g = fakeJob('sum', { iterations: 1e7 })
+      let posted = 0
+      let release
+      const allPosted = new Promise((resolve) => (release = resolve))
+      const count = () => ++posted === 100 && release()
+      pool.on('message', count)
+      g.job.updateProgress = async (v) => {
+        g.updates.push(v)
+        await allPosted
+      }
+      expect(await gated(g.job, 'token', undefined)).toBe(jsSum(1e7))
+      pool.off('message', count)
+      expect(g.updates).toEqual([1, 100])
 
       const every = createProcessor({ pool, progressInterval: 0 })
       const b = fakeJob('sum', { iterations: 1e7 })

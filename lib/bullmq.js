@@ -234,8 +234,10 @@ function defaultProgress(message) {
 /**
  * Forwards progress to `job.updateProgress`, one call at a time so values reach Redis in the order
  * they were posted, and at most one call per `interval` ms: values that arrive meanwhile are
- * coalesced into the latest. Progress is best-effort: a failed update is dropped (the job's own
- * result or failure is what BullMQ records).
+ * coalesced into the latest. The first call waits until the task has run for `interval` ms, so a
+ * short job costs no Redis round trip for progress (its completion says it all); once one was sent,
+ * the last value is flushed before the job completes. Progress is best-effort: a failed update is
+ * dropped (the job's own result or failure is what BullMQ records).
  */
 class ProgressReporter {
   #job
@@ -244,12 +246,14 @@ class ProgressReporter {
   #hasLatest = false
   #inflight = null
   #timer = null
-  #lastSent = -Infinity
+  #lastSent
+  #sentAny = false
   #done = false
 
   constructor(job, interval) {
     this.#job = job
     this.#interval = interval
+    this.#lastSent = Date.now()
   }
 
   push(value) {
@@ -274,6 +278,7 @@ class ProgressReporter {
     this.#hasLatest = false
     this.#latest = undefined
     this.#lastSent = Date.now()
+    this.#sentAny = true
     this.#inflight = Promise.resolve()
       .then(() => this.#job.updateProgress(value))
       .catch(() => {})
@@ -283,7 +288,10 @@ class ProgressReporter {
       })
   }
 
-  /** Sends the latest value now (after the one in flight), then resolves when Redis has it. */
+  /**
+   * If any progress was sent, sends the latest value now (after the one in flight) and resolves when
+   * Redis has it; a job that sent none sends none.
+   */
   async flush() {
     this.#done = true
     if (this.#timer !== null) {
@@ -291,7 +299,7 @@ class ProgressReporter {
       this.#timer = null
     }
     if (this.#inflight !== null) await this.#inflight
-    if (this.#hasLatest) {
+    if (this.#hasLatest && this.#sentAny) {
       this.#send()
       await this.#inflight
     }
