@@ -7,6 +7,7 @@
 // Usage: node benchmark/bullmq.js [--threads 2] [--reps 3] [--small 500] [--heavy 60] [--empty 500]
 
 const crypto = require('node:crypto')
+const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
 const { Queue, Worker } = require('bullmq')
@@ -47,7 +48,7 @@ const WORKLOADS = [
 let queueSeq = 0
 
 /** A worker of one system on a queue of its own, with a way to wait for n completed jobs. */
-async function startSystem(system, connection, concurrency, pool) {
+async function startSystem(system, connection, concurrency, pool, cpuRoots) {
   const name = `bench-${process.pid}-${queueSeq++}`
   const queue = new Queue(name, { connection })
   const opts = { connection, concurrency }
@@ -55,7 +56,7 @@ async function startSystem(system, connection, concurrency, pool) {
   if (system === 'native-pool') worker = createWorker(name, { ...opts, pool })
   else if (system === 'sandboxed') worker = new Worker(name, path.join(__dirname, 'bullmq-processor.js'), opts)
   else worker = new Worker(name, sandboxed, opts) // the same JS function, on the main thread
-  const s = { system, concurrency, queue, worker, waiting: null, results: new Map() }
+  const s = { system, concurrency, queue, worker, waiting: null, results: new Map(), cpuRoots }
   worker.on('completed', (job, result) => {
     s.results.set(job.id, result)
     if (s.waiting !== null && s.results.size >= s.waiting.n) s.waiting.resolve()
@@ -73,17 +74,19 @@ async function runBatch(s, jobs) {
   await s.worker.pause()
   const added = await s.queue.addBulk(jobs.map(({ name, data }) => ({ name, data, opts: { removeOnComplete: true } })))
   const done = new Promise((resolve, reject) => (s.waiting = { n: jobs.length, resolve, reject }))
+  const cpuBefore = cpuMs(s.cpuRoots)
   const start = process.hrtime.bigint()
   s.worker.resume()
   await done
   const seconds = Number(process.hrtime.bigint() - start) / 1e9
+  const cpuPerJobUs = ((cpuMs(s.cpuRoots) - cpuBefore) * 1000) / jobs.length
   s.waiting = null
   added.forEach((job, i) => {
     const got = s.results.get(job.id)
     const want = jobs[i].expect
     if (JSON.stringify(got) !== JSON.stringify(want)) throw new Error(`${s.system}: wrong result for job ${job.id}: ${JSON.stringify(got)} (expected ${JSON.stringify(want)})`)
   })
-  return jobs.length / seconds
+  return { rate: jobs.length / seconds, cpu: cpuPerJobUs }
 }
 
 /** pool.run called directly on the same empty job: one at a time, and `inFlight` at a time. */
@@ -99,6 +102,33 @@ async function directRun(pool, n, inFlight) {
     }),
   )
   return n / (Number(process.hrtime.bigint() - start) / 1e9)
+}
+
+// CPU time (user + system) of this process, its child processes (the sandboxed processors) and the
+// redis-server: less disturbed by other load on a shared machine than wall-clock jobs/s.
+const TICK_MS = 10 // USER_HZ is 100 on Linux
+function processTable() {
+  const table = []
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8')
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      table.push({ pid: Number(entry), ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) })
+    } catch {
+      // The process exited while we read.
+    }
+  }
+  return table
+}
+function cpuMs(roots) {
+  const table = processTable()
+  const mine = new Set(roots)
+  for (let grew = true; grew; ) {
+    grew = false
+    for (const p of table) if (!mine.has(p.pid) && mine.has(p.ppid)) grew = mine.add(p.pid) && true
+  }
+  return table.filter((p) => mine.has(p.pid)).reduce((sum, p) => sum + p.ticks, 0) * TICK_MS
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
@@ -119,23 +149,27 @@ async function main() {
   // Not niced (the pool's default is +10): BullMQ's child processes and redis-server are not either.
   const pool = new Pool({ threads: THREADS, niceIncrement: 0 })
   const systems = ['native-pool', 'sandboxed', 'main-thread']
+  const cpuRoots = redis !== null ? [process.pid, redis.pid] : [process.pid]
   const rows = []
   try {
     for (const w of WORKLOADS) {
       for (const concurrency of w.concurrency) {
         const started = []
-        for (const system of systems) started.push(await startSystem(system, connection, concurrency, pool))
+        for (const system of systems) started.push(await startSystem(system, connection, concurrency, pool, cpuRoots))
         // Warm-up: child processes started, JIT and connections warm.
         for (const s of started) await runBatch(s, makeJobs(w.key, Math.max(20, 4 * concurrency)))
         const rates = new Map(systems.map((name) => [name, []]))
+        const cpus = new Map(systems.map((name) => [name, []]))
         for (let rep = 0; rep < REPS; rep++) {
           // Interleaved, rotating the order: a change in the shared machine's load falls on all alike.
           for (let k = 0; k < started.length; k++) {
             const s = started[(rep + k) % started.length]
-            rates.get(s.system).push(await runBatch(s, makeJobs(w.key, COUNTS[w.key])))
+            const { rate, cpu } = await runBatch(s, makeJobs(w.key, COUNTS[w.key]))
+            rates.get(s.system).push(rate)
+            cpus.get(s.system).push(cpu)
           }
         }
-        const row = { workload: w.label, concurrency, rates: Object.fromEntries(rates) }
+        const row = { workload: w.label, concurrency, rates: Object.fromEntries(rates), cpus: Object.fromEntries(cpus) }
         rows.push(row)
         console.error(`${w.label}, concurrency ${concurrency}: ${systems.map((n) => `${n} ${fmt(median(rates.get(n)))}/s`).join(', ')}`)
         for (const s of started) {
@@ -163,6 +197,10 @@ async function main() {
       const [np, sb, mt] = systems.map((n) => r.rates[n])
       console.log(`| ${r.workload} | ${r.concurrency} | ${fmt(median(np))}/s (${spread(np)}) | ${fmt(median(sb))}/s (${spread(sb)}) | ${fmt(median(mt))}/s (${spread(mt)}) | ${(median(np) / median(sb)).toFixed(2)}× |`)
     }
+    console.log(`\nCPU time per job (µs, median; this process + its child processes${redis !== null ? ' + redis-server' : ''}, from /proc, 10 ms ticks):\n`)
+    console.log('| job | concurrency | native-pool | sandboxed | main-thread processor |')
+    console.log('|---|---|---|---|---|')
+    for (const r of rows) console.log(`| ${r.workload} | ${r.concurrency} | ${systems.map((n) => median(r.cpus[n]).toFixed(0)).join(' | ')} |`)
     const empty1 = rows.find((r) => r.workload.startsWith('empty') && r.concurrency === 1)
     const us = (rate) => (1e6 / rate).toFixed(1)
     console.log(`\nPer-job cost of an empty job: pool.run direct ${us(median(direct1))} µs one at a time (${fmt(median(directN))}/s with ${4 * THREADS} in flight); ` +
