@@ -5,6 +5,7 @@
 // job through BullMQ against `pool.run` called directly. Every result is checked after timing.
 // Uses REDIS_URL, or starts its own redis-server (as the tests do).
 // Usage: node benchmark/bullmq.js [--threads 2] [--reps 3] [--small 500] [--heavy 60] [--empty 500]
+//        [--only small,heavy,empty] [--no-progress] (native-pool's worker with progress: false)
 
 const crypto = require('node:crypto')
 const fs = require('node:fs')
@@ -22,6 +23,8 @@ const arg = (name, def) => {
 }
 const THREADS = arg('threads', 2)
 const REPS = arg('reps', 3)
+const ONLY = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1].split(',') : null
+const PROGRESS = !process.argv.includes('--no-progress')
 const COUNTS = { small: arg('small', 500), heavy: arg('heavy', 60), empty: arg('empty', 500) }
 
 const SUM_ITERATIONS = 1e7
@@ -53,7 +56,7 @@ async function startSystem(system, connection, concurrency, pool, cpuRoots) {
   const queue = new Queue(name, { connection })
   const opts = { connection, concurrency }
   let worker
-  if (system === 'native-pool') worker = createWorker(name, { ...opts, pool })
+  if (system === 'native-pool') worker = createWorker(name, { ...opts, pool, progress: PROGRESS })
   else if (system === 'sandboxed') worker = new Worker(name, path.join(__dirname, 'bullmq-processor.js'), opts)
   else worker = new Worker(name, sandboxed, opts) // the same JS function, on the main thread
   const s = { system, concurrency, queue, worker, waiting: null, results: new Map(), cpuRoots }
@@ -153,6 +156,7 @@ async function main() {
   const rows = []
   try {
     for (const w of WORKLOADS) {
+      if (ONLY !== null && !ONLY.includes(w.key)) continue
       for (const concurrency of w.concurrency) {
         const started = []
         for (const system of systems) started.push(await startSystem(system, connection, concurrency, pool, cpuRoots))
@@ -189,7 +193,7 @@ async function main() {
 
     const loadAfter = os.loadavg().map((x) => x.toFixed(2)).join(' ')
     const bullmqVersion = require('bullmq/package.json').version
-    console.log(`BullMQ ${bullmqVersion}, redis-server on loopback, Node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0].model.trim()}), pool threads ${THREADS} (nice 0)`)
+    console.log(`BullMQ ${bullmqVersion}, redis-server on loopback, Node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0].model.trim()}), pool threads ${THREADS} (nice 0), native-pool progress ${PROGRESS ? 'on' : 'off'}`)
     console.log(`load average before ${loadBefore}, after ${loadAfter}; ${REPS} interleaved repetitions, median (min–max) jobs/s\n`)
     console.log('| job | concurrency | native-pool | sandboxed (child processes) | main-thread processor | native-pool ÷ sandboxed |')
     console.log('|---|---|---|---|---|---|')
@@ -202,6 +206,7 @@ async function main() {
     console.log('|---|---|---|---|---|')
     for (const r of rows) console.log(`| ${r.workload} | ${r.concurrency} | ${systems.map((n) => median(r.cpus[n]).toFixed(0)).join(' | ')} |`)
     const empty1 = rows.find((r) => r.workload.startsWith('empty') && r.concurrency === 1)
+    if (empty1 === undefined) return
     const us = (rate) => (1e6 / rate).toFixed(1)
     console.log(`\nPer-job cost of an empty job: pool.run direct ${us(median(direct1))} µs one at a time (${fmt(median(directN))}/s with ${4 * THREADS} in flight); ` +
       `through BullMQ with native-pool ${us(median(empty1.rates['native-pool']))} µs one at a time, so BullMQ adds about ${(1e6 / median(empty1.rates['native-pool']) - 1e6 / median(direct1)).toFixed(0)} µs per job ` +
