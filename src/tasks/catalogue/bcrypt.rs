@@ -288,28 +288,28 @@ impl State {
         }
     }
 
-    /// One Blowfish encryption, unrolled. Each round XORs P into the half it changes in the same
-    /// expression as F, so the P load is off the chain from one round to the next.
+    /// One Blowfish encryption, unrolled. Each round XORs P into the half it changes before F's
+    /// result arrives (`early`), so only one XOR follows F on the chain from round to round.
     #[inline(always)]
     fn encrypt<const BEXTR: bool>(&self, [mut l, mut r]: [u32; 2]) -> [u32; 2] {
         let p = &self.p;
         l ^= p[0];
-        r ^= self.f::<BEXTR>(l) ^ p[1];
-        l ^= self.f::<BEXTR>(r) ^ p[2];
-        r ^= self.f::<BEXTR>(l) ^ p[3];
-        l ^= self.f::<BEXTR>(r) ^ p[4];
-        r ^= self.f::<BEXTR>(l) ^ p[5];
-        l ^= self.f::<BEXTR>(r) ^ p[6];
-        r ^= self.f::<BEXTR>(l) ^ p[7];
-        l ^= self.f::<BEXTR>(r) ^ p[8];
-        r ^= self.f::<BEXTR>(l) ^ p[9];
-        l ^= self.f::<BEXTR>(r) ^ p[10];
-        r ^= self.f::<BEXTR>(l) ^ p[11];
-        l ^= self.f::<BEXTR>(r) ^ p[12];
-        r ^= self.f::<BEXTR>(l) ^ p[13];
-        l ^= self.f::<BEXTR>(r) ^ p[14];
-        r ^= self.f::<BEXTR>(l) ^ p[15];
-        l ^= self.f::<BEXTR>(r) ^ p[16];
+        r = early(r ^ p[1]) ^ self.f::<BEXTR>(l);
+        l = early(l ^ p[2]) ^ self.f::<BEXTR>(r);
+        r = early(r ^ p[3]) ^ self.f::<BEXTR>(l);
+        l = early(l ^ p[4]) ^ self.f::<BEXTR>(r);
+        r = early(r ^ p[5]) ^ self.f::<BEXTR>(l);
+        l = early(l ^ p[6]) ^ self.f::<BEXTR>(r);
+        r = early(r ^ p[7]) ^ self.f::<BEXTR>(l);
+        l = early(l ^ p[8]) ^ self.f::<BEXTR>(r);
+        r = early(r ^ p[9]) ^ self.f::<BEXTR>(l);
+        l = early(l ^ p[10]) ^ self.f::<BEXTR>(r);
+        r = early(r ^ p[11]) ^ self.f::<BEXTR>(l);
+        l = early(l ^ p[12]) ^ self.f::<BEXTR>(r);
+        r = early(r ^ p[13]) ^ self.f::<BEXTR>(l);
+        l = early(l ^ p[14]) ^ self.f::<BEXTR>(r);
+        r = early(r ^ p[15]) ^ self.f::<BEXTR>(l);
+        l = early(l ^ p[16]) ^ self.f::<BEXTR>(r);
         [r ^ p[17], l]
     }
 
@@ -325,6 +325,15 @@ impl State {
         let d = s[3][x as u8 as usize];
         (a.wrapping_add(b) ^ c).wrapping_add(d)
     }
+}
+
+/// `x` as computed, hidden from the optimizer: the half XORed with P is ready a round before F is,
+/// but left alone the compiler reassociates `(half ^ P) ^ F` into `(F ^ P) ^ half`, two operations
+/// after F on the round-to-round chain instead of one (2–3% of a hash, measured). A hint only: the
+/// value is the same either way.
+#[inline(always)]
+fn early(x: u32) -> u32 {
+    std::hint::black_box(x)
 }
 
 #[inline(always)]
