@@ -1,8 +1,13 @@
 'use strict'
 // Throughput of the catalogue's hash('sha256') and gzip on 1 MiB inputs, next to node:crypto and
 // node:zlib on the same machine, and of argon2Hash at npm argon2's defaults next to npm argon2: one
-// at a time (latency-bound), then with `threads` tasks in flight.
-// Usage: node benchmark/catalogue.js [--rounds 200] [--threads 2] [--hashes 20]
+// at a time (latency-bound), then with `threads` tasks in flight. Then the password hashes one at a
+// time against their C counterparts, each hash on one thread, taken in turns (see `perHash`):
+// bcryptVerify cost 10 against npm bcrypt (OpenBSD's C on a libuv thread), scrypt N=2^14 r=8 p=1
+// against node:crypto.scrypt (OpenSSL), argon2Hash m=64 MiB t=3 p=1 against npm argon2 (the
+// reference C), and at npm argon2's defaults (p=4, which npm argon2 computes on four threads).
+// Usage: node benchmark/catalogue.js [--rounds 200] [--threads 2] [--hashes 20] [--samples 15]
+//        [--only passwords]
 
 const crypto = require('node:crypto')
 const zlib = require('node:zlib')
@@ -16,6 +21,8 @@ const arg = (name, def) => {
 const ROUNDS = arg('rounds', 200)
 const THREADS = arg('threads', 2)
 const HASHES = arg('hashes', 20)
+const SAMPLES = arg('samples', 15)
+const ONLY = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : null
 const MiB = 1 << 20
 
 // Half text-like, half random: gzip has work to do on both kinds.
@@ -36,11 +43,101 @@ async function measure(label, inFlight, once, { rounds = ROUNDS, rate = (n, s) =
   console.log(`${label.padEnd(52)} ${rate(rounds, seconds)}, ${inFlight} in flight)`)
 }
 
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b)
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2
+}
+
+// One hash at a time, ours and theirs in turns (which goes first alternates), SAMPLES pairs after
+// one warm-up each, so load from elsewhere on a shared machine falls on both alike. Wall time per
+// hash (median and best) and process CPU time per hash (best: other processes do not count, but
+// every thread of ours does, so it also shows a C library that spreads one hash over threads).
+async function perHash(label, ours, theirs, theirName) {
+  const time = async (fn) => {
+    const cpu = process.cpuUsage()
+    const start = process.hrtime.bigint()
+    await fn()
+    const wall = Number(process.hrtime.bigint() - start) / 1e6
+    const used = process.cpuUsage(cpu)
+    return { wall, cpu: (used.user + used.system) / 1e3 }
+  }
+  await ours()
+  await theirs()
+  const o = []
+  const t = []
+  for (let i = 0; i < SAMPLES; i++) {
+    if (i % 2) {
+      o.push(await time(ours))
+      t.push(await time(theirs))
+    } else {
+      t.push(await time(theirs))
+      o.push(await time(ours))
+    }
+  }
+  const stats = (xs) => ({
+    med: median(xs.map((x) => x.wall)),
+    best: Math.min(...xs.map((x) => x.wall)),
+    cpu: Math.min(...xs.map((x) => x.cpu)),
+  })
+  const [a, b] = [stats(o), stats(t)]
+  const ms = (x) => x.toFixed(1).padStart(6)
+  console.log(
+    `${label.padEnd(34)} ours ${ms(a.med)} ms (best ${ms(a.best)}, CPU ${ms(a.cpu)})  ${theirName.padEnd(15)} ${ms(b.med)} ms (best ${ms(b.best)}, CPU ${ms(b.cpu)})  ours/theirs ${(a.med / b.med).toFixed(2)} median, ${(a.best / b.best).toFixed(2)} best, ${(a.cpu / b.cpu).toFixed(2)} CPU`,
+  )
+}
+
+async function passwords(pool) {
+  console.log(`password hashes, one at a time, ${SAMPLES} of each in turns; times per hash:`)
+  const bcrypt = require('bcrypt')
+  const hash = await bcrypt.hash('correct horse', 10)
+  const ok = await pool.run('bcryptVerify', { password: 'correct horse', hash })
+  if (ok !== true) throw new Error('bcryptVerify disagrees with npm bcrypt')
+  await perHash(
+    'bcrypt verify, cost 10',
+    () => pool.run('bcryptVerify', { password: 'correct horse', hash }),
+    () => bcrypt.compare('correct horse', hash),
+    'npm bcrypt',
+  )
+
+  const scrypt = promisify(crypto.scrypt)
+  const salt = crypto.randomBytes(16)
+  const params = { N: 16384, r: 8, p: 1 }
+  const [mine, theirs] = [await pool.run('scrypt', { password: 'pw', salt, keylen: 64, ...params }), await scrypt('pw', salt, 64, params)]
+  if (!mine.equals(theirs)) throw new Error('scrypt disagrees with node:crypto')
+  await perHash(
+    'scrypt N=2^14 r=8 p=1',
+    () => pool.run('scrypt', { password: 'pw', salt, keylen: 64, ...params }),
+    () => scrypt('pw', salt, 64, params),
+    'node:crypto',
+  )
+
+  const argon2 = require('argon2')
+  for (const [label, options] of [
+    ['argon2id m=64 MiB t=3 p=1', { memoryCost: 65536, timeCost: 3, parallelism: 1 }],
+    ['argon2id defaults m=64 MiB t=3 p=4', { memoryCost: 65536, timeCost: 3, parallelism: 4 }],
+  ]) {
+    const salt = crypto.randomBytes(16)
+    const want = await argon2.hash('pw', { ...options, salt })
+    if ((await pool.run('argon2Hash', { password: 'pw', salt, ...options })) !== want) throw new Error('argon2Hash disagrees with npm argon2')
+    await perHash(
+      label,
+      () => pool.run('argon2Hash', { password: 'pw', ...options }),
+      () => argon2.hash('pw', options),
+      'npm argon2',
+    )
+  }
+}
+
 async function main() {
   // Not niced: libuv's threads are not either, and other processes share this machine.
   const pool = new Pool({ threads: THREADS, niceIncrement: 0 })
   const gzipAsync = promisify(zlib.gzip)
-  console.log(`node ${process.version}, ${require('node:os').cpus().length} CPUs, pool threads ${THREADS}`)
+  console.log(`node ${process.version}, ${require('node:os').cpus().length} CPUs, pool threads ${THREADS}, load average ${require('node:os').loadavg().map((x) => x.toFixed(2)).join(' ')}`)
+  if (ONLY === 'passwords') {
+    await passwords(pool)
+    await pool.close()
+    return
+  }
 
   await measure('sha256  node:crypto createHash (main thread)', 1, async () => crypto.createHash('sha256').update(input).digest())
   await measure('sha256  crypto.subtle.digest (libuv pool)', 1, () => crypto.subtle.digest('SHA-256', input))
@@ -67,6 +164,8 @@ async function main() {
   await measure('argon2id pool.run(argon2Hash)', 1, () => pool.run('argon2Hash', { password: 'pw', ...defaults }), hashes)
   await measure('argon2id npm argon2.hash (libuv pool)', THREADS, () => argon2.hash('pw', defaults), hashes)
   await measure('argon2id pool.run(argon2Hash)', THREADS, () => pool.run('argon2Hash', { password: 'pw', ...defaults }), hashes)
+
+  await passwords(pool)
 
   const ours = await pool.run('gzip', { data: input })
   console.log(`gzip level 6 output: ours ${ours.length} bytes, node:zlib ${zlib.gzipSync(input).length} bytes`)
