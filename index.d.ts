@@ -60,7 +60,7 @@ export interface TaskMap {
   /** Whether `password` matches a `$2a$` / `$2b$` / `$2y$` bcrypt hash; constant-time. */
   bcryptVerify: { args: { password: BinaryLike; hash: string }; result: boolean; message: Progress }
   /** scrypt (RFC 7914): the same bytes and parameter rules as `crypto.scrypt`. */
-  scrypt: { args: ScryptArgs; result: Buffer | string; message: never }
+  scrypt: { args: ScryptArgs; result: Buffer | string; message: Progress }
 }
 
 /** Binary input: read in place, without a copy. */
@@ -175,6 +175,11 @@ export interface NativePoolError extends Error {
   code: ErrorCode
   /** For ERR_INVALID_ARG: the bad field or option (`iterations`, `options.timeout`). */
   field?: string
+  /**
+   * For ERR_INVALID_ARG raised because reading the caller's value threw (a getter, a Proxy trap, a
+   * revoked Proxy): what it threw. For an AbortError: the abort reason.
+   */
+  cause?: unknown
 }
 
 export interface PoolOptions {

@@ -120,3 +120,55 @@ test('process.exit() with tasks running does not crash', async () => {
   `)
   expect(out).toMatchObject({ code: 7, signal: null, killed: false })
 })
+
+describe('an idle pool holds nothing of its caller alive', () => {
+  // The addon keeps strong references to a pool's JS objects only while it has work pending; idle,
+  // they are weak. This is what lets jest (which loads the package afresh for every test file, in one
+  // process when run in-band) free each file's modules even though every file used Pool.shared().
+  const collect = `
+    async function collected(ref) {
+      for (let i = 0; i < 20 && ref.deref() !== undefined; i++) {
+        await new Promise(setImmediate)
+        gc()
+      }
+      return ref.deref() === undefined
+    }
+  `
+
+  test('a pool dropped after its tasks settled is garbage-collected', async () => {
+    const out = await runNode(`${collect}
+      const { Pool } = require('.')
+      let pool = new Pool({ threads: 1 })
+      pool.run('echo', 1).then(async () => {
+        const ref = new WeakRef(pool)
+        pool = null
+        console.log(await collected(ref))
+      })
+    `, { args: ['--expose-gc'] })
+    expect(out).toMatchObject({ code: 0, killed: false, stdout: 'true\n' })
+  })
+
+  test('loading the package again frees the previous load: its shared handle and its modules', async () => {
+    const out = await runNode(`${collect}
+      const fresh = () => {
+        // Forget the package's modules, as a new jest test file's module registry does (Node's own
+        // registry also lists a module among its parent's children: forget it there too).
+        for (const key of Object.keys(require.cache)) if (!key.includes('node_modules')) delete require.cache[key]
+        const exports = require('./index.js')
+        const loaded = require.cache[require.resolve('./index.js')]
+        loaded.parent.children.splice(loaded.parent.children.indexOf(loaded), 1)
+        return exports
+      }
+      let first = fresh()
+      first.Pool.shared().run('sum', { iterations: 100 }).then(async (sum) => {
+        const handle = new WeakRef(first.Pool.shared())
+        const codes = new WeakRef(first.codes) // held by the first load's lib/errors.js, whose makeError the addon knew
+        first = null
+        const second = fresh()
+        const again = await second.Pool.shared().run('sum', { iterations: 100 })
+        console.log(sum === again, await collected(handle), await collected(codes))
+      })
+    `, { args: ['--expose-gc'] })
+    expect(out).toMatchObject({ code: 0, killed: false, stdout: 'true true true\n' })
+  })
+})

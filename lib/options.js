@@ -2,7 +2,7 @@
 // Validation of pool and run options: each bad option is named, TypeError for a wrong type,
 // RangeError for a value out of range, both with code ERR_INVALID_ARG.
 
-const { invalidArg, describe } = require('./errors.js')
+const { invalidArg, guarded, describe } = require('./errors.js')
 
 const MAX_THREADS = 1024
 const INT32_MIN = -(2 ** 31)
@@ -25,20 +25,26 @@ function milliseconds(field, value, { allowZero }) {
   return value
 }
 
-function plainObject(field, value) {
+/**
+ * A plain copy of the caller's options object, each of its own enumerable keys read once: the rest of
+ * the validation works on the copy, so the caller's getters and Proxy traps run here only, and what
+ * they throw becomes an ERR_INVALID_ARG naming the option (see `guarded`). Unknown keys are refused.
+ */
+function snapshot(field, value, known) {
   if (value === undefined) return {}
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+  const isArray = typeof value === 'object' && value !== null && guarded(field, () => Array.isArray(value))
+  if (typeof value !== 'object' || value === null || isArray) {
     throw invalidArg(field, `expected an object, got ${describe(value)}`)
   }
-  return value
-}
-
-function onlyKnown(field, options, known) {
-  for (const key of Object.keys(options)) {
+  const keys = guarded(field, () => Object.keys(value))
+  const copy = {}
+  for (const key of keys) {
     if (!known.includes(key)) {
       throw invalidArg(`${field}.${key}`, `unknown option (expected one of: ${known.join(', ')})`)
     }
+    copy[key] = guarded(`${field}.${key}`, () => value[key])
   }
+  return copy
 }
 
 const POOL_OPTIONS = ['threads', 'minThreads', 'maxThreads', 'idleTimeout', 'maxQueue', 'niceIncrement', 'recordTiming']
@@ -55,8 +61,7 @@ const POOL_OPTIONS = ['threads', 'minThreads', 'maxThreads', 'idleTimeout', 'max
  * - `recordTiming`: keep run/wait-time histograms and utilization (default true).
  */
 function poolConfig(options, cpus) {
-  const o = plainObject('options', options)
-  onlyKnown('options', o, POOL_OPTIONS)
+  const o = snapshot('options', options, POOL_OPTIONS)
   const has = (k) => o[k] !== undefined
   if (has('threads') && (has('minThreads') || has('maxThreads'))) {
     throw invalidArg('options.threads', 'give either threads (a fixed size) or minThreads/maxThreads, not both')
@@ -87,20 +92,19 @@ function poolConfig(options, cpus) {
 
 const RUN_OPTIONS = ['signal', 'timeout', 'priority']
 
+/** Whether `value` looks like an AbortSignal (duck-typed: jest's realm has its own class). */
 function isAbortSignal(value) {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
+  if (typeof value !== 'object' || value === null) return false
+  return guarded('options.signal', () => (
     typeof value.aborted === 'boolean' &&
     typeof value.addEventListener === 'function' &&
     typeof value.removeEventListener === 'function'
-  )
+  ))
 }
 
 /** The options of one run; throws (the caller turns it into a rejection) on a bad option. */
 function runOptions(options) {
-  const o = plainObject('options', options)
-  onlyKnown('options', o, RUN_OPTIONS)
+  const o = snapshot('options', options, RUN_OPTIONS)
   const { signal, timeout, priority } = o
   if (signal !== undefined && !isAbortSignal(signal)) {
     throw invalidArg('options.signal', `expected an AbortSignal, got ${describe(signal)}`)

@@ -4,7 +4,7 @@
 
 const { EventEmitter } = require('node:events')
 const { native, taskIndex } = require('./native.js')
-const { codes, makeError, invalidArg, abortError, describe } = require('./errors.js')
+const { codes, makeError, invalidArg, unreadable, abortError, describe } = require('./errors.js')
 const { poolConfig, runOptions } = require('./options.js')
 
 // Event kinds in a dispatched batch (src/binding/env.rs).
@@ -40,6 +40,9 @@ function rethrowLater(err) {
 class Pool extends EventEmitter {
   #id
   #config
+  // The addon holds this only weakly while the pool is idle (src/binding/env.rs, `hold`): the pool
+  // keeps it alive as long as the pool itself lives.
+  #dispatcher = (events) => this.#dispatch(events)
   #closing = null
   #handles = new Map()
   #shared
@@ -62,7 +65,7 @@ class Pool extends EventEmitter {
       c.niceIncrement,
       c.recordTiming,
       this.#shared,
-      (events) => this.#dispatch(events),
+      this.#dispatcher,
       makeError,
     )
   }
@@ -101,7 +104,7 @@ class Pool extends EventEmitter {
    */
   spawn(task, args, options) {
     const { id, promise, cancel } = this.#submit(task, args, options, true)
-    const handle = new TaskHandle(id, typeof task === 'string' ? task : String(task), promise, cancel)
+    const handle = new TaskHandle(id, taskName(task), promise, cancel)
     this.#handles.set(id, handle)
     const forget = () => this.#handles.delete(id)
     promise.then(forget, forget)
@@ -119,22 +122,33 @@ class Pool extends EventEmitter {
     const index = typeof task === 'string' ? taskIndex.get(task) : undefined
     if (index === undefined) return { id, promise: rejected(badTask(task)), cancel: noop }
     const { signal } = opts
-    if (signal !== undefined && signal.aborted) return { id, promise: rejected(abortError(signal.reason)), cancel: noop }
-
-    const flags = (spawned || this.listenerCount('message') > 0 ? WANTS_MESSAGES : 0) | CANCELLABLE
     const poolId = this.#id
-    const promise = native.submit(poolId, index, args, id, opts.priority, opts.timeout, flags)
     let abortReason
     const cancel = (reason) => {
       abortReason = reason
       native.cancel(poolId, id)
     }
-    if (signal === undefined) return { id, promise: withAbortError(promise, () => abortReason), cancel }
+    let forget = noop
+    if (signal !== undefined) {
+      // The listener goes on before the job is submitted: a signal whose methods throw (a caller's
+      // own object) is then refused without anything having started.
+      const onAbort = () => cancel(signal.reason)
+      try {
+        signal.addEventListener('abort', onAbort, { once: true })
+        if (signal.aborted) {
+          forgetListener(signal, onAbort)
+          return { id, promise: rejected(abortError(signal.reason)), cancel: noop }
+        }
+      } catch (err) {
+        forgetListener(signal, onAbort)
+        return { id, promise: rejected(unreadable('options.signal', err)), cancel: noop }
+      }
+      forget = () => forgetListener(signal, onAbort)
+    }
 
-    const onAbort = () => cancel(signal.reason)
-    signal.addEventListener('abort', onAbort, { once: true })
-    const forget = () => signal.removeEventListener('abort', onAbort)
-    promise.then(forget, forget)
+    const flags = (spawned || this.listenerCount('message') > 0 ? WANTS_MESSAGES : 0) | CANCELLABLE
+    const promise = native.submit(poolId, index, args, id, opts.priority, opts.timeout, flags)
+    if (forget !== noop) promise.then(forget, forget)
     return { id, promise: withAbortError(promise, () => abortReason), cancel }
   }
 
@@ -253,6 +267,25 @@ const SHARED = Symbol('shared pool')
 const TASK_NAMES = [...taskIndex.keys()]
 
 function noop() {}
+
+/** Removes an abort listener; a caller's signal whose method throws is left as it is. */
+function forgetListener(signal, listener) {
+  try {
+    signal.removeEventListener('abort', listener)
+  } catch {
+    // Its own removeEventListener threw: nothing of ours depends on it any more.
+  }
+}
+
+/** A TaskHandle's `task`: the name given, or a description of what was given instead. */
+function taskName(task) {
+  if (typeof task === 'string') return task
+  try {
+    return String(task)
+  } catch {
+    return describe(task)
+  }
+}
 
 function badTask(task) {
   if (typeof task !== 'string') return invalidArg('task', `expected a task name (string), got ${describe(task)}`)

@@ -2,7 +2,7 @@
 // `npm test`: jest, `cargo test` (the engine without Node) and the types test, then one summary line
 // `N passed, N failed` counting every test that ran. Exits non-zero if anything failed.
 
-const { spawnSync } = require('node:child_process')
+const { spawn, spawnSync } = require('node:child_process')
 const fs = require('node:fs')
 const path = require('node:path')
 
@@ -16,34 +16,65 @@ function run(cmd, args, { capture = false } = {}) {
   return r
 }
 
-let passed = 0
-let failed = 0
-
-// jest: counts from its JSON report.
-fs.mkdirSync(path.dirname(jestJson), { recursive: true })
-fs.rmSync(jestJson, { force: true })
-const jest = run(bin('jest'), ['--json', `--outputFile=${jestJson}`, ...process.argv.slice(2)])
-if (fs.existsSync(jestJson)) {
-  const report = JSON.parse(fs.readFileSync(jestJson, 'utf8'))
-  passed += report.numPassedTests
-  failed += report.numFailedTests + report.numRuntimeErrorTestSuites
+/** Runs a command with its stderr both shown as it comes and scanned: resolves { status, sawDep0168 }. */
+function runWatchingStderr(cmd, args, env) {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { cwd: root, stdio: ['inherit', 'inherit', 'pipe'], env })
+    let tail = ''
+    let sawDep0168 = false
+    child.stderr.on('data', (chunk) => {
+      process.stderr.write(chunk)
+      tail = (tail + chunk.toString('utf8')).slice(-64) // a match may straddle two chunks
+      if (tail.includes('DEP0168')) sawDep0168 = true
+    })
+    child.on('close', (status) => resolve({ status, sawDep0168 }))
+  })
 }
-if (jest.status !== 0 && failed === 0) failed += 1 // jest failed outside any test
 
-// cargo test: counts from its `test result:` lines.
-const cargo = run('cargo', ['test', '--no-default-features'], { capture: true })
-let cargoCounted = false
-for (const m of (cargo.stdout || '').matchAll(/test result: \w+\. (\d+) passed; (\d+) failed/g)) {
-  passed += Number(m[1])
-  failed += Number(m[2])
-  cargoCounted = true
+async function main() {
+  let passed = 0
+  let failed = 0
+
+  // jest: counts from its JSON report. Every process of the run (jest's workers, and the child
+  // processes tests start) uses the Node-API exception policy Node is moving to, under which an
+  // exception escaping a Node-API callback is fatal instead of a DEP0168 warning; a DEP0168 warning
+  // anywhere in the output fails the run all the same.
+  fs.mkdirSync(path.dirname(jestJson), { recursive: true })
+  fs.rmSync(jestJson, { force: true })
+  const STRICT = '--force-node-api-uncaught-exceptions-policy=true'
+  const nodeOptions = [process.env.NODE_OPTIONS, STRICT].filter(Boolean).join(' ')
+  const jest = await runWatchingStderr(bin('jest'), ['--json', `--outputFile=${jestJson}`, ...process.argv.slice(2)], {
+    ...process.env,
+    NODE_OPTIONS: nodeOptions,
+  })
+  if (fs.existsSync(jestJson)) {
+    const report = JSON.parse(fs.readFileSync(jestJson, 'utf8'))
+    passed += report.numPassedTests
+    failed += report.numFailedTests + report.numRuntimeErrorTestSuites
+  }
+  if (jest.status !== 0 && failed === 0) failed += 1 // jest failed outside any test
+  if (jest.sawDep0168) {
+    console.error('FAILED: a Node-API callback left an exception uncaught (DEP0168 in the output above)')
+    failed += 1
+  }
+
+  // cargo test: counts from its `test result:` lines.
+  const cargo = run('cargo', ['test', '--no-default-features'], { capture: true })
+  let cargoCounted = false
+  for (const m of (cargo.stdout || '').matchAll(/test result: \w+\. (\d+) passed; (\d+) failed/g)) {
+    passed += Number(m[1])
+    failed += Number(m[2])
+    cargoCounted = true
+  }
+  if (cargo.status !== 0 && !cargoCounted) failed += 1
+
+  // The types test: tsc type-checks __test__/types against index.d.ts; one test.
+  const tsc = run(bin('tsc'), ['-p', path.join('__test__', 'types')])
+  if (tsc.status === 0) passed += 1
+  else failed += 1
+
+  console.log(`${passed} passed, ${failed} failed`)
+  process.exit(failed === 0 ? 0 : 1)
 }
-if (cargo.status !== 0 && !cargoCounted) failed += 1
 
-// The types test: tsc type-checks __test__/types against index.d.ts; one test.
-const tsc = run(bin('tsc'), ['-p', path.join('__test__', 'types')])
-if (tsc.status === 0) passed += 1
-else failed += 1
-
-console.log(`${passed} passed, ${failed} failed`)
-process.exit(failed === 0 ? 0 : 1)
+main()

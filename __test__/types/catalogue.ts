@@ -23,6 +23,12 @@ async function catalogue(): Promise<void> {
     void fraction
   })
 
+  // scrypt posts { progress } too.
+  pool.spawn('scrypt', { password: 'pw', salt: 's', keylen: 32 }).on('message', (m) => {
+    const fraction: number = m.progress
+    void fraction
+  })
+
   // @ts-expect-error: blake3 has no HMAC
   pool.run('hmac', { algorithm: 'blake3', key: 'k', data: 'd' })
   // @ts-expect-error: an unknown digest algorithm

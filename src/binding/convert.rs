@@ -4,7 +4,7 @@
 
 use napi::sys;
 
-use super::js::{self, Env, Val};
+use super::js::{self, Env, NapiError, Val};
 use crate::engine::error::TaskError;
 use crate::engine::value::{Bytes, Value};
 
@@ -15,13 +15,26 @@ const MAX_DEPTH: usize = 64;
 /// (a sparse array of length 2^32 - 1, or a tree that shares subtrees, would otherwise take it all).
 const MAX_VALUES: usize = 1_000_000;
 
+/// Why a value was refused: the error to reject with and, when the caller's own code threw while we
+/// read the value (a getter, a Proxy trap, a revoked Proxy), what it threw, for the error's `cause`.
+pub(crate) struct Rejection {
+    pub(crate) error: TaskError,
+    pub(crate) cause: Option<Val>,
+}
+
+impl From<TaskError> for Rejection {
+    fn from(error: TaskError) -> Rejection {
+        Rejection { error, cause: None }
+    }
+}
+
 /// JS objects a job keeps alive while it runs: the memory its `Bytes` borrow, and the values its
 /// `Value::Handle`s stand for (`Handle(i)` is `kept[i]`). Deleted when the job is settled.
 #[derive(Default)]
 pub(crate) struct Kept(pub(crate) Vec<sys::napi_ref>);
 
 impl Kept {
-    fn keep(&mut self, env: Env, v: Val) -> Result<u32, TaskError> {
+    fn keep(&mut self, env: Env, v: Val) -> Result<u32, Rejection> {
         let r = js::new_ref(env, v).map_err(|_| TaskError::failed("could not keep an argument alive"))?;
         self.0.push(r);
         Ok((self.0.len() - 1) as u32)
@@ -37,8 +50,8 @@ impl Kept {
 /// Converts a task's argument. With `opaque_objects` (a task taking any value), objects, arrays,
 /// functions and binary data are not read at all: they become handles and come back as
 /// themselves. Otherwise the argument must be a plain object (checked before anything is read).
-pub(crate) fn args_from_js(env: Env, v: Val, opaque_objects: bool, kept: &mut Kept) -> Result<Value, TaskError> {
-    let ty = js::type_of(env, v).map_err(|_| unreadable("args"))?;
+pub(crate) fn args_from_js(env: Env, v: Val, opaque_objects: bool, kept: &mut Kept) -> Result<Value, Rejection> {
+    let ty = js::type_of(env, v).map_err(|e| unreadable("args", e))?;
     let mut budget = MAX_VALUES;
     if opaque_objects {
         return match ty {
@@ -49,10 +62,10 @@ pub(crate) fn args_from_js(env: Env, v: Val, opaque_objects: bool, kept: &mut Ke
             _ => from_js(env, v, "args", 0, &mut budget, kept),
         };
     }
-    let is_array = ty == sys::ValueType::napi_object && js::is_array(env, v).map_err(|_| unreadable("args"))?;
+    let is_array = ty == sys::ValueType::napi_object && js::is_array(env, v).map_err(|e| unreadable("args", e))?;
     if ty != sys::ValueType::napi_object || is_array {
         let got = if is_array { "array" } else { js_type_name(ty) };
-        return Err(TaskError::invalid_arg("args", format!("expected an object, got {got}")));
+        return Err(TaskError::invalid_arg("args", format!("expected an object, got {got}")).into());
     }
     from_js(env, v, "args", 0, &mut budget, kept)
 }
@@ -75,18 +88,24 @@ fn too_large(field: &str) -> TaskError {
     TaskError::invalid_arg(field, format!("holds more than {MAX_VALUES} values"))
 }
 
-fn unreadable(field: &str) -> TaskError {
-    TaskError::invalid_arg(field, "could not be read")
+/// A value whose reading failed. Every failure of a read on a caller's value lands here, with the
+/// exception it threw (already taken by `napi_call!`) as the cause.
+pub(crate) fn unreadable(field: &str, e: NapiError) -> Rejection {
+    let (message, cause) = match e.thrown() {
+        Some(thrown) => ("could not be read: reading it threw (see the error's cause)", Some(thrown)),
+        None => ("could not be read", None),
+    };
+    Rejection { error: TaskError::invalid_arg(field, message), cause }
 }
 
 #[allow(non_upper_case_globals)]
-fn from_js(env: Env, v: Val, field: &str, depth: usize, budget: &mut usize, kept: &mut Kept) -> Result<Value, TaskError> {
+fn from_js(env: Env, v: Val, field: &str, depth: usize, budget: &mut usize, kept: &mut Kept) -> Result<Value, Rejection> {
     use sys::ValueType::*;
     if depth > MAX_DEPTH {
-        return Err(TaskError::invalid_arg(field, format!("nested more than {MAX_DEPTH} levels deep (or circular)")));
+        return Err(TaskError::invalid_arg(field, format!("nested more than {MAX_DEPTH} levels deep (or circular)")).into());
     }
     *budget = budget.checked_sub(1).ok_or_else(|| too_large(field))?;
-    let bad = |_| unreadable(field);
+    let bad = |e| unreadable(field, e);
     Ok(match js::type_of(env, v).map_err(bad)? {
         napi_undefined => Value::Undefined,
         napi_null => Value::Null,
@@ -95,7 +114,7 @@ fn from_js(env: Env, v: Val, field: &str, depth: usize, budget: &mut usize, kept
         napi_string => Value::String(js::get_string(env, v).map_err(bad)?),
         napi_bigint => match js::get_bigint(env, v).map_err(bad)? {
             Some(n) => Value::BigInt(n),
-            None => return Err(TaskError::invalid_arg(field, "BigInt does not fit in 128 bits")),
+            None => return Err(TaskError::invalid_arg(field, "BigInt does not fit in 128 bits").into()),
         },
         napi_object => {
             if let Some((ptr, len)) = js::byte_view(env, v).map_err(bad)? {
@@ -107,35 +126,26 @@ fn from_js(env: Env, v: Val, field: &str, depth: usize, budget: &mut usize, kept
             } else if js::is_array(env, v).map_err(bad)? {
                 let n = js::array_len(env, v).map_err(bad)?;
                 if n as usize > *budget {
-                    return Err(too_large(field));
+                    return Err(too_large(field).into());
                 }
                 let mut items = Vec::with_capacity(n as usize);
                 for i in 0..n {
-                    let item = js::get_element(env, v, i).map_err(|_| {
-                        js::take_exception(env);
-                        unreadable(field)
-                    })?;
+                    let item = js::get_element(env, v, i).map_err(bad)?;
                     items.push(from_js(env, item, field, depth + 1, budget, kept)?);
                 }
                 Value::Array(items)
             } else {
-                let keys = js::own_keys(env, v).map_err(|_| {
-                    js::take_exception(env);
-                    unreadable(field)
-                })?;
+                let keys = js::own_keys(env, v).map_err(bad)?;
                 let n = js::array_len(env, keys).map_err(bad)?;
                 if n as usize > *budget {
-                    return Err(too_large(field));
+                    return Err(too_large(field).into());
                 }
                 let mut fields = Vec::with_capacity(n as usize);
                 for i in 0..n {
                     let key = js::get_element(env, keys, i).map_err(bad)?;
                     let name = js::get_string(env, key).map_err(bad)?;
                     let child_field = if depth == 0 { name.clone() } else { format!("{field}.{name}") };
-                    let value = js::get_property(env, v, key).map_err(|_| {
-                        js::take_exception(env); // a throwing getter or Proxy trap
-                        unreadable(&child_field)
-                    })?;
+                    let value = js::get_property(env, v, key).map_err(|e| unreadable(&child_field, e))?;
                     let value = from_js(env, value, &child_field, depth + 1, budget, kept)?;
                     fields.push((name, value));
                 }

@@ -17,7 +17,7 @@ use std::time::Duration;
 use napi::sys;
 use slab::Slab;
 
-use super::convert::{self, Kept};
+use super::convert::{self, Kept, Rejection};
 use super::js::{self, napi_call, Env, Val};
 use crate::engine::context::JobControl;
 use crate::engine::error::{CancelReason, TaskError};
@@ -172,9 +172,14 @@ pub(crate) struct PoolEntry {
     /// The JS pool's `dispatch(events)`: receives its messages and thread events in batches. Deleted
     /// once the pool is done, so a closed pool can be collected.
     pub(crate) dispatch: Option<sys::napi_ref>,
-    /// `makeError(code, message, isTypeError, field)`: builds the errors its promises are rejected
-    /// with, in the caller's realm (so `instanceof Error` holds under jest too).
+    /// `makeError(code, message, isTypeError, field, hasCause, cause)`: builds the errors its promises
+    /// are rejected with, in the caller's realm (so `instanceof Error` holds under jest too).
     pub(crate) make_error: sys::napi_ref,
+    /// Whether `dispatch` and `make_error` are strong references. They are only while the pool is
+    /// busy (see `EnvState::hold`): an idle pool holds nothing of its caller's alive, so a handle the
+    /// caller dropped, and everything its realm holds (a whole jest test file's context, when jest
+    /// runs files in-band and each loads the package again), can be collected.
+    pub(crate) held: bool,
 }
 
 /// The JS-thread half of an environment, stored as its Node-API instance data.
@@ -196,7 +201,7 @@ type StateCell = RefCell<EnvState>;
 /// This environment's state, if `init` ran in it.
 pub(crate) fn state(env: Env) -> Option<&'static StateCell> {
     let mut data: *mut c_void = ptr::null_mut();
-    napi_call!(sys::napi_get_instance_data(env, &mut data)).ok()?;
+    napi_call!(env, sys::napi_get_instance_data(env, &mut data)).ok()?;
     // SAFETY: the only instance data this addon sets is a leaked `Box<StateCell>` (in `init`), freed
     // by Node's finalizer only when the environment is gone, after its last call into the addon.
     (!data.is_null()).then(|| unsafe { &*(data as *const StateCell) })
@@ -209,10 +214,11 @@ pub(crate) fn init(env: Env) -> js::JsResult<()> {
     }
     let mut tsfn = ptr::null_mut();
     let name = js::string(env, "native-pool")?;
-    napi_call!(sys::napi_create_threadsafe_function(
+    let resource = async_resource(env)?;
+    napi_call!(env, sys::napi_create_threadsafe_function(
         env,
         ptr::null_mut(),
-        ptr::null_mut(),
+        resource,
         name,
         0,
         1,
@@ -223,7 +229,7 @@ pub(crate) fn init(env: Env) -> js::JsResult<()> {
         &mut tsfn
     ))?;
     // Idle until a job is pending: an idle pool never keeps the process alive.
-    napi_call!(sys::napi_unref_threadsafe_function(env, tsfn))?;
+    napi_call!(env, sys::napi_unref_threadsafe_function(env, tsfn))?;
     let sink = Arc::new(EnvSink {
         inbox: Mutex::new(Inbox { events: Vec::new(), alive: true }),
         alive: AtomicBool::new(true),
@@ -247,10 +253,26 @@ pub(crate) fn init(env: Env) -> js::JsResult<()> {
         // SAFETY: `data` is the box leaked in `init`; Node calls this once, at environment teardown.
         drop(unsafe { Box::from_raw(data as *mut StateCell) });
     }
-    napi_call!(sys::napi_set_instance_data(env, raw.cast(), Some(free_state), ptr::null_mut()))?;
+    napi_call!(env, sys::napi_set_instance_data(env, raw.cast(), Some(free_state), ptr::null_mut()))?;
     // Registered after the threadsafe function so that it runs first (hooks run last-in first-out).
-    napi_call!(sys::napi_add_env_cleanup_hook(env, Some(on_teardown), raw.cast()))?;
+    napi_call!(env, sys::napi_add_env_cleanup_hook(env, Some(on_teardown), raw.cast()))?;
     Ok(())
+}
+
+/// The threadsafe function's async resource: the object `async_hooks` sees for it. Its `hasRef()`
+/// says whether the function keeps the event loop alive now, as timers' and sockets' objects do, so
+/// tools that look for open handles (`jest --detectOpenHandles`) pass over an idle pool, whose
+/// function is un-ref'd, instead of reporting the addon's load.
+fn async_resource(env: Env) -> js::JsResult<Val> {
+    unsafe extern "C" fn has_ref(env: Env, _info: sys::napi_callback_info) -> Val {
+        let refd = state(env).and_then(|cell| cell.try_borrow().ok().map(|st| st.keepalive > 0)).unwrap_or(false);
+        js::boolean(env, refd).unwrap_or(ptr::null_mut())
+    }
+    let resource = js::object(env)?;
+    let mut f = ptr::null_mut();
+    napi_call!(env, sys::napi_create_function(env, c"hasRef".as_ptr(), 6, Some(has_ref), ptr::null_mut(), &mut f))?;
+    js::set_named(env, resource, "hasRef", f)?;
+    Ok(resource)
 }
 
 impl EnvState {
@@ -271,10 +293,10 @@ impl EnvState {
         let tsfn = self.sink.tsfn.0;
         match (before, self.keepalive) {
             (0, 1) => {
-                let _ = napi_call!(sys::napi_ref_threadsafe_function(self.env, tsfn));
+                let _ = napi_call!(self.env, sys::napi_ref_threadsafe_function(self.env, tsfn));
             }
             (1, 0) => {
-                let _ = napi_call!(sys::napi_unref_threadsafe_function(self.env, tsfn));
+                let _ = napi_call!(self.env, sys::napi_unref_threadsafe_function(self.env, tsfn));
             }
             _ => {}
         }
@@ -292,6 +314,22 @@ impl EnvState {
         if refd == Some(true) {
             self.keep_alive(true);
         }
+        self.hold(pool);
+    }
+
+    /// Makes a pool's references to its JS objects strong while it is busy (a job pending, a first
+    /// thread not online yet, a close waiting), weak otherwise. Called after each of those changes.
+    pub(crate) fn hold(&mut self, pool: u32) {
+        let env = self.env;
+        let Some(p) = self.pools.get_mut(pool as usize) else { return };
+        let busy = p.pending > 0 || p.awaiting_online > 0 || !p.close_waiters.is_empty();
+        if busy == p.held {
+            return;
+        }
+        p.held = busy;
+        for r in p.dispatch.iter().chain([&p.make_error]) {
+            js::set_strong(env, *r, busy);
+        }
     }
 
     /// A pool's thread reported it is online; the last of its first threads ends the start-up keep-alive.
@@ -304,6 +342,7 @@ impl EnvState {
         if p.awaiting_online == 0 && p.refd {
             self.keep_alive(false);
         }
+        self.hold(pool);
     }
 
     /// Switches a pool between keeping the process alive while it has pending jobs, or not.
@@ -321,8 +360,9 @@ impl EnvState {
 }
 
 /// Creates the JS error for `e` through the JS factory (so it belongs to the caller's realm), falling
-/// back to a plain Node-API error.
-pub(crate) fn error_value(env: Env, make_error: Option<Val>, e: &TaskError) -> Val {
+/// back to a plain Node-API error. `cause`, when given, is what the caller's own code threw while we
+/// read its value: it becomes the error's `cause`.
+pub(crate) fn error_value(env: Env, make_error: Option<Val>, e: &TaskError, cause: Option<Val>) -> Val {
     let message = e.to_string();
     let field = match e {
         TaskError::InvalidArg { field, .. } => Some(field.as_str()),
@@ -335,9 +375,11 @@ pub(crate) fn error_value(env: Env, make_error: Option<Val>, e: &TaskError) -> V
             js::string(env, &message),
             js::boolean(env, type_error),
             field.map_or_else(|| js::undefined(env), |f| js::string(env, f)),
+            js::boolean(env, cause.is_some()),
+            cause.map_or_else(|| js::undefined(env), Ok),
         ];
-        if let [Ok(a), Ok(b), Ok(c), Ok(d)] = args {
-            if let Ok(err) = js::call(env, f, &[a, b, c, d]) {
+        if let [Ok(a), Ok(b), Ok(c), Ok(d), Ok(has_cause), Ok(cause)] = args {
+            if let Ok(err) = js::call(env, f, &[a, b, c, d, has_cause, cause]) {
                 return err;
             }
         }
@@ -349,12 +391,13 @@ pub(crate) fn error_value(env: Env, make_error: Option<Val>, e: &TaskError) -> V
 pub(crate) fn make_error_fn(st: &StateCell, pool: u32) -> Option<Val> {
     let st = st.borrow();
     let entry = st.pools.get(pool as usize)?;
-    js::ref_value(st.env, entry.make_error).ok()
+    // A weak reference whose function was collected gives null: use the fallback error then.
+    js::ref_value(st.env, entry.make_error).ok().filter(|f| !f.is_null())
 }
 
-/// Rejects `deferred` with the error for `e`.
-pub(crate) fn reject_with(env: Env, make_error: Option<Val>, deferred: sys::napi_deferred, e: &TaskError) {
-    let err = error_value(env, make_error, e);
+/// Rejects `deferred` with the error for `e` (see `error_value` for `cause`).
+pub(crate) fn reject_with(env: Env, make_error: Option<Val>, deferred: sys::napi_deferred, e: &TaskError, cause: Option<Val>) {
+    let err = error_value(env, make_error, e, cause);
     let _ = js::reject(env, deferred, err);
 }
 
@@ -419,6 +462,8 @@ unsafe extern "C" fn on_batch(env: Env, _js_cb: Val, _context: *mut c_void, _dat
             let st = cell.borrow();
             st.pools.get(pool as usize).and_then(|e| e.dispatch).and_then(|r| js::ref_value(env, r).ok())
         };
+        // Null when the pool's JS object was collected while idle: nobody is left to tell.
+        let dispatch = dispatch.filter(|f| !f.is_null());
         let (Some(f), Ok(array)) = (dispatch, js::array(env, vals.len())) else { continue };
         for (i, v) in vals.into_iter().enumerate() {
             let _ = js::set_element(env, array, i as u32, v);
@@ -433,7 +478,7 @@ unsafe extern "C" fn on_batch(env: Env, _js_cb: Val, _context: *mut c_void, _dat
         pool_done(env, cell, pool);
     }
     if let Some(e) = escaped {
-        let _ = napi_call!(sys::napi_throw(env, e));
+        js::fatal_exception(env, e);
     }
 }
 
@@ -469,19 +514,37 @@ fn settle(env: Env, cell: &StateCell, ticket: usize, outcome: Result<Value, Task
         if refd {
             st.keep_alive(false);
         }
+        st.hold(p.pool);
         p
     };
-    let outcome = outcome.and_then(|v| {
-        convert::to_js(env, v, &p.kept)
-            .map_err(|_| TaskError::failed("the task's result could not be converted to a JS value"))
+    let resolution = outcome.map_err(Rejection::from).and_then(|v| {
+        let is_callers = matches!(v, Value::Handle(_));
+        let js_value = convert::to_js(env, v, &p.kept)
+            .map_err(|_| TaskError::failed("the task's result could not be converted to a JS value"))?;
+        if is_callers {
+            check_thenable(env, js_value)?;
+        }
+        Ok(js_value)
     });
-    let result = match outcome {
-        Ok(v) => js::resolve(env, p.deferred, v),
-        Err(e) => js::reject(env, p.deferred, error_value(env, make_error_fn(cell, p.pool), &e)),
-    };
-    debug_assert!(result.is_ok());
+    match resolution {
+        // Resolving with a thenable reads its `then` again; if that read throws now, V8 rejects the
+        // promise with what it threw (as the language does) and `napi_call!` clears the exception.
+        Ok(v) => drop(js::resolve(env, p.deferred, v)),
+        Err(r) => drop(js::reject(env, p.deferred, error_value(env, make_error_fn(cell, p.pool), &r.error, r.cause))),
+    }
     p.kept.release(env);
     settled
+}
+
+/// A result that is the caller's own object (`echo`'s): resolving a promise with it reads its `then`,
+/// so that read is made here first, where a getter or Proxy trap that throws becomes an
+/// `ERR_INVALID_ARG` with what it threw as the cause, instead of a bare rejection.
+fn check_thenable(env: Env, v: Val) -> Result<(), Rejection> {
+    let ty = js::type_of(env, v).map_err(|e| convert::unreadable("args", e))?;
+    if ty == sys::ValueType::napi_object || ty == sys::ValueType::napi_function {
+        js::get_named(env, v, "then").map_err(|e| convert::unreadable("args", e))?;
+    }
+    Ok(())
 }
 
 /// Resolves the `close()` / `destroy()` promises of a pool that is done.
@@ -498,6 +561,7 @@ pub(crate) fn pool_done(env: Env, cell: &StateCell, pool: u32) {
         if refd && !waiters.is_empty() {
             st.keep_alive(false);
         }
+        st.hold(pool);
         waiters
     };
     let Ok(undef) = js::undefined(env) else { return };
@@ -528,6 +592,7 @@ pub(crate) fn close_pool(env: Env, cell: &StateCell, pool: u32, destroy: bool) -
     if refd && entry.close_waiters.len() == 1 {
         st.keep_alive(true);
     }
+    st.hold(pool);
     if destroy {
         let mine: Vec<(usize, Arc<JobControl>)> =
             st.pending.iter().filter(|(_, p)| p.pool == pool).map(|(t, p)| (t, p.control.clone())).collect();

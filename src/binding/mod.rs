@@ -16,7 +16,7 @@ use napi::bindgen_prelude::*;
 use napi::sys;
 use napi_derive::napi;
 
-use self::convert::Kept;
+use self::convert::{Kept, Rejection};
 use self::env::{EnvState, Pending, PoolEntry, ThreadEvents};
 use crate::engine::context::JobControl;
 use crate::engine::error::{CancelReason, TaskError};
@@ -182,10 +182,12 @@ pub fn create_pool(
         close_waiters: Vec::new(),
         dispatch: Some(dispatch),
         make_error,
+        held: true,
     });
     if awaiting_online > 0 {
         st.keep_alive(true);
     }
+    st.hold(id);
     Ok(id)
 }
 
@@ -195,9 +197,9 @@ pub fn create_pool(
 #[napi(module_exports)]
 pub fn raw_exports(exports: Object<'_>, env: Env) -> Result<()> {
     let mut f = std::ptr::null_mut();
-    js::napi_call!(sys::napi_create_function(env.raw(), c"run".as_ptr(), 3, Some(run), std::ptr::null_mut(), &mut f))
+    js::napi_call!(env.raw(), sys::napi_create_function(env.raw(), c"run".as_ptr(), 3, Some(run), std::ptr::null_mut(), &mut f))
         .map_err(napi_failed)?;
-    js::napi_call!(sys::napi_set_named_property(env.raw(), exports.raw(), c"run".as_ptr(), f)).map_err(napi_failed)
+    js::napi_call!(env.raw(), sys::napi_set_named_property(env.raw(), exports.raw(), c"run".as_ptr(), f)).map_err(napi_failed)
 }
 
 /// `run(pool, task, args, jobId, flags)`: submits a task with default options and returns its promise.
@@ -205,7 +207,7 @@ pub fn raw_exports(exports: Object<'_>, env: Env) -> Result<()> {
 unsafe extern "C" fn run(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
     let mut argc = 5;
     let mut argv = [std::ptr::null_mut(); 5];
-    let read = js::napi_call!(sys::napi_get_cb_info(
+    let read = js::napi_call!(env, sys::napi_get_cb_info(
         env,
         info,
         &mut argc,
@@ -215,17 +217,17 @@ unsafe extern "C" fn run(env: sys::napi_env, info: sys::napi_callback_info) -> s
     ));
     let u32_at = |i: usize| {
         let mut n = 0u32;
-        let _ = js::napi_call!(sys::napi_get_value_uint32(env, argv[i], &mut n));
+        let _ = js::napi_call!(env, sys::napi_get_value_uint32(env, argv[i], &mut n));
         n
     };
     let (pool, task, args, flags) = (u32_at(0), u32_at(1), argv[2], u32_at(4));
     let mut job_id = 0.0;
-    let _ = js::napi_call!(sys::napi_get_value_double(env, argv[3], &mut job_id));
+    let _ = js::napi_call!(env, sys::napi_get_value_double(env, argv[3], &mut job_id));
     let options = JobOptions { priority: 0, timeout: None, wants_messages: flags & FLAG_MESSAGES != 0 };
     match read.map_err(napi_failed).and_then(|()| submit_job(env, pool, task, args, job_id, options, false)) {
         Ok(promise) => promise,
         Err(e) => {
-            let _ = js::napi_call!(sys::napi_throw_error(env, std::ptr::null(), c"native-pool: run() failed".as_ptr()));
+            let _ = js::napi_call!(env, sys::napi_throw_error(env, std::ptr::null(), c"native-pool: run() failed".as_ptr()));
             drop(e);
             std::ptr::null_mut()
         }
@@ -268,10 +270,10 @@ fn submit_job(
 ) -> Result<sys::napi_value> {
     let cell = state_of(raw)?;
     let (deferred, promise) = js::promise(raw).map_err(napi_failed)?;
-    let reject = |e: TaskError| env::reject_with(raw, env::make_error_fn(cell, pool), deferred, &e);
+    let reject = |r: Rejection| env::reject_with(raw, env::make_error_fn(cell, pool), deferred, &r.error, r.cause);
 
     let Some(task_impl) = tasks().get(task as usize) else {
-        reject(TaskError::UnknownTask { name: format!("#{task}") });
+        reject(TaskError::UnknownTask { name: format!("#{task}") }.into());
         return Ok(promise);
     };
     let threads = {
@@ -280,14 +282,14 @@ fn submit_job(
             Some(entry) if !entry.closed => entry.pool.clone(),
             _ => {
                 drop(st);
-                reject(TaskError::PoolClosed);
+                reject(TaskError::PoolClosed.into());
                 return Ok(promise);
             }
         }
     };
     let mut kept = Kept::default();
     let prepared = convert::args_from_js(raw, args, matches!(task_impl.args(), ArgsSchema::Any), &mut kept)
-        .and_then(|value| task_impl.prepare(value));
+        .and_then(|value| task_impl.prepare(value).map_err(Rejection::from));
     let work = match prepared {
         Ok(work) => work,
         Err(e) => {
@@ -314,7 +316,7 @@ fn submit_job(
             let p = st.pending.remove(ticket);
             drop(st);
             p.kept.release(raw);
-            reject(refused.error);
+            reject(refused.error.into());
         }
     }
     Ok(promise)
