@@ -215,6 +215,8 @@ describe('echo', () => {
         case 'primitive':
           v = plan.v
           exp = { value: (got) => Object.is(got, v) || knownEchoLoss(v, got) }
+          // A BigInt crosses to a thread as 128 bits: a wider one is refused as the argument.
+          if (typeof v === 'bigint' && BigInt.asIntN(128, v) !== v) exp.orInvalid = ['args']
           break
         case 'same':
         case 'big':
