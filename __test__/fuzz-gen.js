@@ -340,15 +340,39 @@ function fieldPlan(task, field, ty) {
 
 const WRAPS = ['plain', 'plain', 'plain', 'plain', 'nullProto', 'passProxy', 'throwGetProxy', 'throwOwnKeysProxy', 'throwDescriptorProxy', 'revokedProxy', 'array', 'primitive', 'function', 'symbolKey']
 
-/** A whole argument plan for a task with an object schema. */
+/** One field of a valid plan: a valid value, read plainly or through a benign getter. */
+function validFieldPlan(task, field, ty) {
+  const valid = (VALID[task] && VALID[task][field.name]) || validOfType(ty)
+  const stores = [
+    valid.map((v) => ({ key: field.name, store: 'data', v })),
+    valid.map((v) => ({ key: field.name, store: 'getter', v })),
+    fc.tuple(valid, valid).map(([v, w]) => ({ key: field.name, store: 'flipGetter', v, w })),
+  ]
+  if (!field.required) stores.push(fc.constant({ key: field.name, store: 'absent' }))
+  return fc.oneof({ weight: 4, arbitrary: stores[0] }, ...stores.slice(1))
+}
+
+const shuffled = (ps) => fc.shuffledSubarray(ps, { minLength: ps.length, maxLength: ps.length })
+
+/**
+ * A whole argument plan for a task with an object schema: half of them valid throughout (so the
+ * reference values are checked often), half with hostile fields, wrappers or extra keys.
+ */
 function argsPlan(task) {
   const fields = task.args.map((f) => ({ field: f, ty: parseType(f) }))
-  return fc.record({
-    fields: fc.tuple(...fields.map(({ field, ty }) => fieldPlan(task.name, field, ty))).chain((ps) => fc.shuffledSubarray(ps, { minLength: ps.length, maxLength: ps.length })),
+  const valid = fc.record({
+    fields: fc.tuple(...fields.map(({ field, ty }) => validFieldPlan(task.name, field, ty))).chain(shuffled),
+    extra: fc.constant(null),
+    wrap: fc.constantFrom('plain', 'plain', 'nullProto', 'passProxy'),
+    primitive: fc.constant(0),
+  })
+  const hostile = fc.record({
+    fields: fc.tuple(...fields.map(({ field, ty }) => fieldPlan(task.name, field, ty))).chain(shuffled),
     extra: fc.option(fc.record({ key: fc.constantFrom('extra', 'ITERATIONS', '__proto__x', '\uD800'), v: other }), { freq: 8 }),
     wrap: fc.constantFrom(...WRAPS),
     primitive: primitives,
   })
+  return fc.oneof(valid, hostile)
 }
 
 class FuzzError extends Error {}

@@ -5,6 +5,7 @@
 // rejection with a documented code (ERR_INVALID_ARG with `field` naming what was wrong, and `cause`
 // the exception our own getter or trap threw). Seeds are fixed so every run checks the same cases.
 
+const { inspect } = require('node:util')
 const { Pool } = require('..')
 const gen = require('./fuzz-gen.js')
 const { fc, CODES } = gen
@@ -87,7 +88,7 @@ async function call(how, task, args, options, after) {
 }
 
 function describeOutcome(o) {
-  if (o.ok) return `resolved ${Buffer.isBuffer(o.value) ? `<Buffer ${o.value.length}>` : typeof o.value === 'bigint' ? `${o.value}n` : JSON.stringify(o.value)}`
+  if (o.ok) return `resolved ${inspect(o.value, { depth: 2, maxArrayLength: 8, maxStringLength: 80 })}`
   const e = o.error
   return `rejected ${e && e.code} field=${e && e.field} ${e && e.message}`
 }
