@@ -1,6 +1,7 @@
 'use strict'
 // `npm run test:packed` (a CI step after `npm test`): what a user of the published packages gets, on
-// this machine's platform. It packs the main package and this platform's npm/<platform> package
+// this machine's platform. It packs the main package (with the optionalDependencies that
+// `napi pre-publish` adds at release) and this platform's npm/<platform> package with the binary
 // (`npm pack`), installs both tarballs into a fresh app outside the repository with no Rust
 // toolchain on PATH, runs the app's own jest suite and an ESM script there (scripts/test-packed/),
 // then checks, in a second app without the platform package, that loading fails with an error
@@ -102,7 +103,7 @@ function writeApp(dir, manifest) {
   fs.writeFileSync(path.join(dir, 'package.json'), `${JSON.stringify({ private: true, ...manifest }, null, 2)}\n`)
 }
 
-function main() {
+async function main() {
   console.log(`test-packed: ${platformPkg} in ${tmp}`)
 
   // 1. The binary: built here from source, or given.
@@ -110,12 +111,24 @@ function main() {
   if (!binaryArg) sh('npm', ['run', 'build'], { cwd: root, stdio: 'inherit', mustPass: true })
   assert(fs.existsSync(builtNode), `no ${builtNode}`)
 
-  // 2. Pack: the main package as it is, the platform package from a copy of npm/<platform> with the
-  // binary added, as `napi artifacts` does in the release workflow.
+  // 2. Pack both packages as the release workflow publishes them: the platform package from a copy
+  // of npm/<platform> with the binary added (what `napi artifacts` does), the main package from a
+  // copy of its files whose package.json gets the optionalDependencies `napi pre-publish` writes:
+  // `<packageName>-<platform>` at the package's exact version for every napi.targets entry.
+  const { readNapiConfig } = require('@napi-rs/cli')
+  const config = await readNapiConfig(path.join(root, 'package.json'))
+  const optionalDependencies = Object.fromEntries(config.targets.map((t) => [`${config.packageName}-${t.platformArchABI}`, pkg.version]))
   const staged = path.join(tmp, `npm-${triple}`)
   fs.cpSync(path.join(root, 'npm', triple), staged, { recursive: true })
   fs.copyFileSync(builtNode, path.join(staged, nodeFile))
-  const mainPack = pack(root)
+  const stagedMain = path.join(tmp, 'main')
+  const listing = JSON.parse(sh('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root, mustPass: true }).stdout)[0]
+  for (const { path: file } of listing.files) {
+    fs.mkdirSync(path.dirname(path.join(stagedMain, file)), { recursive: true })
+    fs.copyFileSync(path.join(root, file), path.join(stagedMain, file))
+  }
+  fs.writeFileSync(path.join(stagedMain, 'package.json'), `${JSON.stringify({ ...pkg, optionalDependencies }, null, 2)}\n`)
+  const mainPack = pack(stagedMain)
   const platPack = pack(staged)
   measured.tarballs = [mainPack, platPack].map((p) => ({ file: p.filename, size: p.size, unpackedSize: p.unpackedSize, files: p.entryCount }))
 
@@ -126,14 +139,16 @@ function main() {
     }
     assert(!files.some((f) => f.endsWith('.node')), `a .node in ${mainPack.filename}: ${files.join(', ')}`)
   })
-  check(`the platform tarball is ${platformPkg}@${pkg.version} with ${nodeFile}, pinned by the main package`, () => {
+  check(`the platform tarball is ${platformPkg}@${pkg.version} with ${nodeFile}; npm/ has one package per target, at the version`, () => {
     assert(platPack.name === platformPkg && platPack.version === pkg.version, `${platPack.name}@${platPack.version}`)
     assert(platPack.files.some((f) => f.path === nodeFile), `${nodeFile} missing`)
-    assert(pkg.optionalDependencies[platformPkg] === pkg.version, `optionalDependencies["${platformPkg}"] is ${pkg.optionalDependencies[platformPkg]}`)
-    for (const dir of fs.readdirSync(path.join(root, 'npm'))) {
-      const sub = require(path.join(root, 'npm', dir, 'package.json'))
-      assert(sub.version === pkg.version, `npm/${dir} is at ${sub.version}, the package at ${pkg.version}`)
-      assert(pkg.optionalDependencies[sub.name] === pkg.version, `${sub.name} is not pinned at ${pkg.version} in optionalDependencies`)
+    assert(platformPkg in optionalDependencies, `${platformPkg} is not among the targets' packages`)
+    const dirs = fs.readdirSync(path.join(root, 'npm')).sort()
+    const platforms = config.targets.map((t) => t.platformArchABI).sort()
+    assert(JSON.stringify(dirs) === JSON.stringify(platforms), `npm/ has ${dirs.join(', ')}; napi.targets give ${platforms.join(', ')}`)
+    for (const dir of dirs) {
+      const sub = JSON.parse(fs.readFileSync(path.join(root, 'npm', dir, 'package.json'), 'utf8'))
+      assert(sub.name in optionalDependencies && sub.version === pkg.version, `npm/${dir} is ${sub.name}@${sub.version}`)
     }
   })
 
@@ -223,18 +238,21 @@ function main() {
   })
 }
 
-try {
-  main()
-} catch (err) {
-  failed += 1
-  console.log(`  not ok - test-packed stopped: ${err && err.stack}`)
+async function finish() {
+  try {
+    await main()
+  } catch (err) {
+    failed += 1
+    console.log(`  not ok - test-packed stopped: ${err && err.stack}`)
+  }
+  if (Object.keys(measured).length) console.log(`test-packed measured: ${JSON.stringify(measured)}`)
+  const countsDir = path.join(root, 'target', 'test-counts')
+  fs.mkdirSync(countsDir, { recursive: true })
+  fs.writeFileSync(path.join(countsDir, 'packed.json'), `${JSON.stringify({ passed, failed })}\n`)
+  if (failed === 0 && !keep) fs.rmSync(tmp, { recursive: true, force: true })
+  else console.log(`test-packed: kept ${tmp}`)
+  console.log(`test-packed: ${passed} passed, ${failed} failed`)
+  process.exit(failed === 0 ? 0 : 1)
 }
 
-if (Object.keys(measured).length) console.log(`test-packed measured: ${JSON.stringify(measured)}`)
-const countsDir = path.join(root, 'target', 'test-counts')
-fs.mkdirSync(countsDir, { recursive: true })
-fs.writeFileSync(path.join(countsDir, 'packed.json'), `${JSON.stringify({ passed, failed })}\n`)
-if (failed === 0 && !keep) fs.rmSync(tmp, { recursive: true, force: true })
-else console.log(`test-packed: kept ${tmp}`)
-console.log(`test-packed: ${passed} passed, ${failed} failed`)
-process.exit(failed === 0 ? 0 : 1)
+finish()
