@@ -5,7 +5,8 @@
 // (`npm pack`), installs both tarballs into a fresh app outside the repository with no Rust
 // toolchain on PATH, runs the app's own jest suite and an ESM script there (scripts/test-packed/),
 // then checks, in a second app without the platform package, that loading fails with an error
-// naming the platform and that the documented source-build path (NAPI_RS_NATIVE_LIBRARY_PATH) works.
+// naming the platform, and that both documented source-build paths work (NAPI_RS_NATIVE_LIBRARY_PATH;
+// `npm install /path/to/clone`).
 // Counts go to target/test-counts/packed.json (`{"passed":N,"failed":M}`, summed by
 // scripts/test-summary.js).
 //
@@ -236,6 +237,20 @@ async function main() {
     const r = sh(process.execPath, ['-e', probe], { cwd: bare, env: { ...env, NAPI_RS_NATIVE_LIBRARY_PATH: builtNode } })
     assert(r.status === 0 && r.stdout.trim() === String((1000 * 999) / 2), `exit ${r.status}: ${r.stdout}${r.stderr}`)
   })
+
+  // 5. The other documented source-build path: an app installs a built clone (here, this checkout)
+  // by its path. npm links it and runs its `prepare` (a rebuild), so this app has Rust on PATH.
+  if (!binaryArg) {
+    const linked = path.join(tmp, 'app-from-clone')
+    writeApp(linked, { name: 'packed-app-from-clone' })
+    const withRust = { ...env, PATH: process.env.PATH }
+    check('the documented source-build path: `npm install /path/to/clone` (with Rust) gives an app that runs', () => {
+      sh('npm', ['install', '--no-audit', '--no-fund', root], { cwd: linked, env: withRust, mustPass: true })
+      assert(fs.realpathSync(path.join(linked, 'node_modules', pkg.name)) === fs.realpathSync(root), 'native-pool is not a link to the clone')
+      const r = sh(process.execPath, ['-e', probe], { cwd: linked, env: withRust })
+      assert(r.status === 0 && r.stdout.trim() === String((1000 * 999) / 2), `exit ${r.status}: ${r.stdout}${r.stderr}`)
+    })
+  }
 }
 
 async function finish() {
