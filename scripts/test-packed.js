@@ -185,6 +185,9 @@ async function main() {
   check(`npm installed ${platformPkg} (through the optional dependency) and no other platform's package`, () => {
     const present = fs.readdirSync(path.join(app, 'node_modules')).filter((n) => n.startsWith(`${pkg.name}-`))
     assert(JSON.stringify(present) === JSON.stringify([platformPkg]), `found ${present.join(', ') || 'none'}`)
+    const lock = JSON.parse(fs.readFileSync(path.join(app, 'package-lock.json'), 'utf8'))
+    const entry = lock.packages[`node_modules/${platformPkg}`]
+    assert(entry && entry.optional === true, `the app's lock has ${JSON.stringify(entry)} for ${platformPkg}, not an optional dependency`)
   })
 
   // The app's jest suite: its own counts.

@@ -4,6 +4,7 @@
 // value comes from an independent reference: a JS loop, node:crypto, node:zlib.
 
 const crypto = require('node:crypto')
+const fs = require('node:fs')
 const path = require('node:path')
 const zlib = require('node:zlib')
 const { Worker } = require('node:worker_threads')
@@ -24,11 +25,15 @@ beforeAll(() => {
 afterAll(() => pool.close())
 
 test('the addon loaded is the per-platform package’s, and the main package ships no .node', () => {
+  // Real paths, case-folded on Windows: macOS's temp dir is behind a symlink, Windows's may be a
+  // short (8.3) name, and the loaded-module list reports the long, resolved path.
+  const norm = (p) => (process.platform === 'win32' ? fs.realpathSync.native(p).toLowerCase() : fs.realpathSync.native(p))
   const appModules = path.join(__dirname, 'node_modules')
-  const loaded = process.report.getReport().sharedObjects.filter((f) => f.endsWith('.node'))
-  expect(loaded).toContain(path.join(appModules, `native-pool-${TRIPLE}`, `native-pool.${TRIPLE}.node`))
-  expect(loaded.filter((f) => f.startsWith(path.join(appModules, 'native-pool') + path.sep))).toEqual([])
-  expect(require.resolve('native-pool')).toBe(path.join(appModules, 'native-pool', 'index.js'))
+  const loaded = process.report.getReport().sharedObjects.filter((f) => f.endsWith('.node')).map(norm)
+  expect(loaded).toContain(norm(path.join(appModules, `native-pool-${TRIPLE}`, `native-pool.${TRIPLE}.node`)))
+  const mainDir = norm(path.join(appModules, 'native-pool')) + path.sep
+  expect(loaded.filter((f) => f.startsWith(mainDir))).toEqual([])
+  expect(norm(require.resolve('native-pool'))).toBe(mainDir + 'index.js')
 })
 
 test('run resolves with the sum a JS loop computes', async () => {
