@@ -114,8 +114,9 @@ async function main() {
 
   // 2. Pack both packages as the release workflow publishes them: the platform package from a copy
   // of npm/<platform> with the binary added (what `napi artifacts` does), the main package from a
-  // copy of its files whose package.json gets the optionalDependencies `napi pre-publish` writes:
-  // `<packageName>-<platform>` at the package's exact version for every napi.targets entry.
+  // copy of its files whose package.json gets the optionalDependencies `napi pre-publish` writes
+  // (`<packageName>-<platform>` at the package's exact version for every napi.targets entry) and
+  // loses `prepare`.
   const { readNapiConfig } = require('@napi-rs/cli')
   const config = await readNapiConfig(path.join(root, 'package.json'))
   const optionalDependencies = Object.fromEntries(config.targets.map((t) => [`${config.packageName}-${t.platformArchABI}`, pkg.version]))
@@ -128,7 +129,10 @@ async function main() {
     fs.mkdirSync(path.dirname(path.join(stagedMain, file)), { recursive: true })
     fs.copyFileSync(path.join(root, file), path.join(stagedMain, file))
   }
-  fs.writeFileSync(path.join(stagedMain, 'package.json'), `${JSON.stringify({ ...pkg, optionalDependencies }, null, 2)}\n`)
+  // The release job also drops `prepare` (the contributors' source build): npm never runs it for a
+  // registry install, but npm 11 warns about it on every install of the package.
+  const { prepare, ...scripts } = pkg.scripts
+  fs.writeFileSync(path.join(stagedMain, 'package.json'), `${JSON.stringify({ ...pkg, scripts, optionalDependencies }, null, 2)}\n`)
   const mainPack = pack(stagedMain)
   const platPack = pack(staged)
   measured.tarballs = [mainPack, platPack].map((p) => ({ file: p.filename, size: p.size, unpackedSize: p.unpackedSize, files: p.entryCount }))
@@ -182,9 +186,10 @@ async function main() {
   const jestInstall = sh('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--save-dev', `jest@${jestVersion}`], { cwd: app, env, mustPass: true })
   measured.jestInstallSeconds = jestInstall.seconds
 
-  check(`npm installed ${platformPkg} (through the optional dependency) and no other platform's package`, () => {
+  check(`npm installed ${platformPkg} (through the optional dependency), no other platform's package, and no install script`, () => {
     const present = fs.readdirSync(path.join(app, 'node_modules')).filter((n) => n.startsWith(`${pkg.name}-`))
     assert(JSON.stringify(present) === JSON.stringify([platformPkg]), `found ${present.join(', ') || 'none'}`)
+    assert(!/install-scripts/.test(install.stderr), `npm flagged install scripts: ${install.stderr}`)
     const lock = JSON.parse(fs.readFileSync(path.join(app, 'package-lock.json'), 'utf8'))
     const entry = lock.packages[`node_modules/${platformPkg}`]
     assert(entry && entry.optional === true, `the app's lock has ${JSON.stringify(entry)} for ${platformPkg}, not an optional dependency`)
