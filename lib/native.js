@@ -11,6 +11,8 @@ if (userSetting === undefined) process.env[EAGER_COMMIT] = '0'
 let native
 try {
   native = require('../binding.js')
+} catch (err) {
+  throw bindingNotFound(err)
 } finally {
   if (userSetting === undefined) delete process.env[EAGER_COMMIT]
 }
@@ -19,5 +21,61 @@ native.init()
 
 /** Task name → index in the addon's sorted task list. */
 const taskIndex = new Map(native.taskNames().map((name, i) => [name, i]))
+
+/**
+ * The error thrown when no addon could be loaded: it names the platform package this machine needs
+ * (`native-pool-<platform>-<arch>[-<abi>]`, napi-rs's naming; `napi pre-publish` lists every published
+ * one in the published package.json's `optionalDependencies`), whether one is published for it, and
+ * how to build from source instead. The generated loader's own errors (one per file or package it
+ * tried) stay as `cause`.
+ */
+function bindingNotFound(cause) {
+  const pkg = require('../package.json')
+  let abi = ''
+  let libc = ''
+  if (process.platform === 'linux') {
+    // The loader's own test, simplified: a glibc Node reports its glibc version.
+    libc = process.report.getReport().header.glibcVersionRuntime ? 'glibc' : 'musl'
+    abi = libc === 'glibc' ? '-gnu' : '-musl'
+  } else if (process.platform === 'win32') {
+    abi = '-msvc'
+  }
+  const triple = `${process.platform}-${process.arch}${abi}`
+  const expected = `${pkg.name}-${triple}`
+  const prebuilt = Object.keys(pkg.optionalDependencies || {}).map((name) => name.slice(pkg.name.length + 1))
+  let why
+  let fromSource = '. To build it from source instead (needs Rust, https://rustup.rs): clone native-pool, run ' +
+    `\`npm install\` there (it builds ${pkg.napi.binaryName}.${triple}.node), then in your app ` +
+    `\`npm install /path/to/clone\` or set NAPI_RS_NATIVE_LIBRARY_PATH=/path/to/clone/${pkg.napi.binaryName}.${triple}.node`
+  if (require('node:fs').existsSync(require('node:path').join(__dirname, '..', 'Cargo.toml'))) {
+    // Only a clone has Cargo.toml beside package.json (the published package's `files` leave it out).
+    why = `this is a source checkout where ${pkg.napi.binaryName}.${triple}.node is not built yet: run \`npm run build\``
+    fromSource = ''
+  } else if (isInstalled(expected)) {
+    why = `${expected} is installed but its binary failed to load (see the cause)`
+  } else if (prebuilt.includes(triple)) {
+    why = `the package ${expected} is not installed: it is an optional dependency, skipped by ` +
+      '--omit=optional / --no-optional or by npm bug https://github.com/npm/cli/issues/4828; ' +
+      'reinstall with optional dependencies (delete node_modules and package-lock.json if that is not enough)'
+  } else {
+    why = `no prebuilt package ${expected} is published for this platform (prebuilt: ${prebuilt.join(', ')})`
+  }
+  const err = new Error(
+    `native-pool: no native addon for ${triple} (platform ${process.platform}, arch ${process.arch}` +
+      `${libc ? `, libc ${libc}` : ''}): ${why}${fromSource}`,
+    { cause },
+  )
+  err.code = 'ERR_NATIVE_ADDON_NOT_FOUND'
+  return err
+}
+
+function isInstalled(name) {
+  try {
+    require.resolve(`${name}/package.json`)
+    return true
+  } catch {
+    return false
+  }
+}
 
 module.exports = { native, taskIndex }

@@ -1,8 +1,9 @@
 'use strict'
 // The last line of CI (`.ci/run`): the sum of every test step's counts, `N passed, N failed`. Each
-// step writes `{"passed":N,"failed":M}` to target/test-counts/<step>.json (`.ci/run` empties that
-// folder first); this prints each step's line, then the sum. Exits non-zero if anything failed or
-// no step wrote its counts.
+// step writes `{"passed":N,"failed":M}` to target/test-counts/<step>.json (scripts/test.js as
+// test.json, scripts/test-packed.js as packed.json, scripts/soak.js as soak.json, ...); `.ci/run`
+// empties that folder first and writes a failure for a step that died before writing its own. Exits
+// non-zero if anything failed or no step wrote its counts.
 
 const fs = require('node:fs')
 const path = require('node:path')
