@@ -21,6 +21,7 @@ use super::convert::{self, Kept};
 use super::js::{self, napi_call, Env, Val};
 use crate::engine::context::JobControl;
 use crate::engine::error::{CancelReason, TaskError};
+use crate::engine::inbox::Inbox;
 use crate::engine::job::JobSink;
 use crate::engine::pool::{PoolObserver, ThreadPool};
 use crate::engine::value::Value;
@@ -41,20 +42,14 @@ pub(crate) enum Event {
     PoolJoined { pool: u32 },
 }
 
-struct Inbox {
-    events: Vec<Event>,
-    /// False once the environment is being torn down: nothing is pushed and the threadsafe function is
-    /// never called again (it is released right after).
-    alive: bool,
-}
-
 /// The thread-safe half of an environment.
 pub(crate) struct EnvSink {
-    inbox: Mutex<Inbox>,
-    /// Mirrors `Inbox::alive` for the cheap check at dequeue.
+    /// The events for the JS thread; its wake-up is one call of `tsfn` (protocol: `engine::inbox`).
+    /// Closed when the environment is torn down: nothing is pushed and `tsfn` is never called again
+    /// (it is released right after).
+    inbox: Inbox<Event>,
+    /// False once the inbox is closed, for the cheap check at dequeue.
     alive: AtomicBool,
-    /// A threadsafe-function call is on its way and has not started draining: don't make another.
-    scheduled: AtomicBool,
     tsfn: Tsfn,
     /// Jobs submitted from this environment whose outcome no pool thread has reported yet.
     unfinished: AtomicUsize,
@@ -65,22 +60,18 @@ pub(crate) struct EnvSink {
 /// The threadsafe function that wakes the JS thread.
 struct Tsfn(sys::napi_threadsafe_function);
 // SAFETY: Node-API threadsafe functions are made to be called from any thread; it is only called
-// while `Inbox::alive`, under the inbox lock, and released after `alive` is cleared under that lock.
+// while the inbox is open, under the inbox lock, and released after the inbox is closed.
 unsafe impl Send for Tsfn {}
 // SAFETY: as above.
 unsafe impl Sync for Tsfn {}
 
 impl EnvSink {
     fn push(&self, event: Event) {
-        let mut inbox = self.inbox.lock().unwrap_or_else(|e| e.into_inner());
-        if !inbox.alive {
-            return;
-        }
-        inbox.events.push(event);
-        if !self.scheduled.swap(true, Ordering::AcqRel) {
+        self.inbox.push(event, || {
             // Non-blocking with an unbounded queue: only fails once the function is closing, and then
             // nobody is left to tell.
-            // SAFETY: `alive` (checked under this lock) guarantees the function is not released yet.
+            // SAFETY: the inbox calls this under its lock and only while open; it is closed before the
+            // function is released.
             unsafe {
                 sys::napi_call_threadsafe_function(
                     self.tsfn.0,
@@ -88,16 +79,12 @@ impl EnvSink {
                     sys::ThreadsafeFunctionCallMode::nonblocking,
                 )
             };
-        }
+        });
     }
 
-    /// Swaps the inbox with `batch` (empty, but with room: the two buffers take turns, so pushes
-    /// rarely allocate).
+    /// Swaps the inbox with `batch` (see `Inbox::take`).
     fn take_events(&self, batch: &mut Vec<Event>) {
-        // Clear the flag before taking: an event pushed after the take schedules a new call, one
-        // pushed before it is in this batch. At worst a call finds an empty inbox.
-        self.scheduled.store(false, Ordering::Release);
-        std::mem::swap(&mut self.inbox.lock().unwrap_or_else(|e| e.into_inner()).events, batch);
+        self.inbox.take(batch);
     }
 
     fn finish_one(&self) {
@@ -225,9 +212,8 @@ pub(crate) fn init(env: Env) -> js::JsResult<()> {
     // Idle until a job is pending: an idle pool never keeps the process alive.
     napi_call!(sys::napi_unref_threadsafe_function(env, tsfn))?;
     let sink = Arc::new(EnvSink {
-        inbox: Mutex::new(Inbox { events: Vec::new(), alive: true }),
+        inbox: Inbox::new(),
         alive: AtomicBool::new(true),
-        scheduled: AtomicBool::new(false),
         tsfn: Tsfn(tsfn),
         unfinished: AtomicUsize::new(0),
         all_finished: Condvar::new(),
@@ -574,12 +560,8 @@ unsafe extern "C" fn on_teardown(data: *mut c_void) {
     let cell = unsafe { &*(data as *const StateCell) };
     let st = cell.borrow();
     let sink = st.sink.clone();
-    {
-        let mut inbox = sink.inbox.lock().unwrap_or_else(|e| e.into_inner());
-        inbox.alive = false;
-        inbox.events.clear();
-        sink.alive.store(false, Ordering::Release);
-    }
+    sink.inbox.close();
+    sink.alive.store(false, Ordering::Release);
     for (_, p) in st.pending.iter() {
         p.control.cancel(CancelReason::Orphaned);
         if let Some(entry) = st.pools.get(p.pool as usize) {
