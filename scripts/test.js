@@ -1,6 +1,9 @@
 'use strict'
 // `npm test`: jest, `cargo test` (the engine without Node) and the types test, then one summary line
 // `N passed, N failed` counting every test that ran. Exits non-zero if anything failed.
+// Each run also leaves its counts in target/test-counts/npm-test.json, beside those of the other
+// steps (memcheck.json, loom.json): `node scripts/test.js --total` prints their sum as one line, the
+// closing line of .ci/run.
 
 const { spawnSync } = require('node:child_process')
 const fs = require('node:fs')
@@ -14,6 +17,23 @@ function run(cmd, args, { capture = false } = {}) {
   const r = spawnSync(cmd, args, { cwd: root, stdio: capture ? ['inherit', 'pipe', 'inherit'] : 'inherit', encoding: 'utf8' })
   if (capture && r.stdout) process.stdout.write(r.stdout)
   return r
+}
+
+const countsDir = path.join(root, 'target', 'test-counts')
+
+if (process.argv[2] === '--total') {
+  let passed = 0
+  let failed = 0
+  const files = fs.existsSync(countsDir) ? fs.readdirSync(countsDir).filter((f) => f.endsWith('.json')) : []
+  for (const f of files) {
+    const c = JSON.parse(fs.readFileSync(path.join(countsDir, f), 'utf8'))
+    console.log(`${path.basename(f, '.json')}: ${c.passed} passed, ${c.failed} failed`)
+    passed += c.passed
+    failed += c.failed
+  }
+  if (files.length === 0) failed += 1 // nothing ran
+  console.log(`${passed} passed, ${failed} failed`)
+  process.exit(failed === 0 ? 0 : 1)
 }
 
 let passed = 0
@@ -45,5 +65,7 @@ const tsc = run(bin('tsc'), ['-p', path.join('__test__', 'types')])
 if (tsc.status === 0) passed += 1
 else failed += 1
 
+fs.mkdirSync(countsDir, { recursive: true })
+fs.writeFileSync(path.join(countsDir, 'npm-test.json'), JSON.stringify({ passed, failed }))
 console.log(`${passed} passed, ${failed} failed`)
 process.exit(failed === 0 ? 0 : 1)
