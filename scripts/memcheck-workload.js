@@ -121,16 +121,18 @@ async function main() {
     const queued = [pool.spawn('sleep', { ms: 60000 }), pool.spawn('sleep', { ms: 60000 })]
     const controller = new AbortController()
     const aborted = pool.run('sleep', { ms: 60000 }, { signal: controller.signal })
+    // Every rejection is expected before any is awaited: none may go unhandled meanwhile.
+    const expected = [running, ...queued].map((h) => assert.rejects(h.result, { code: 'ABORT_ERR' }))
+    expected.push(assert.rejects(aborted, { code: 'ABORT_ERR' }))
     running.cancel()
     queued.forEach((h) => h.cancel())
     controller.abort()
-    for (const h of [running, ...queued]) await assert.rejects(h.result, { code: 'ABORT_ERR' })
-    await assert.rejects(aborted, { code: 'ABORT_ERR' })
+    await Promise.all(expected)
     await assert.rejects(pool.run('sleep', { ms: 60000 }, { timeout: 20 }), { code: 'ERR_TASK_TIMEOUT' })
   })
 
   await check('a panic and a bad argument reject that task only', async () => {
-    await assert.rejects(pool.run('__panic', null), { code: 'ERR_TASK_PANICKED' })
+    await assert.rejects(pool.run('__panic', { message: 'memcheck' }), { code: 'ERR_TASK_PANICKED' })
     await assert.rejects(pool.run('fib', { n: 'ten' }), { code: 'ERR_INVALID_ARG' })
     await assert.rejects(pool.run('no such task', {}), { code: 'ERR_UNKNOWN_TASK' })
     assert.equal(await pool.run('fib', { n: 20 }), 6765)
