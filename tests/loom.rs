@@ -212,7 +212,7 @@ fn events_pushed_while_the_consumer_drains_are_all_delivered_and_none_waits_with
         // Nothing is left behind with no wake-up coming for it, and nothing is lost or reordered.
         let mut left = Vec::new();
         inbox.take(&mut left);
-        assert!(left.is_empty(), "events with no wake-up on its way: {left:?}");
+        assert!(left.is_empty(), "events with no wake-up on its way: {left:?} (delivered {delivered:?}, {} wake-ups)", waker.made.load(Ordering::Relaxed));
         let of = |p: usize| delivered.iter().filter(|e| e.0 == p).map(|e| e.1).collect::<Vec<_>>();
         assert_eq!((of(0), of(1), delivered.len()), (vec![0, 1], vec![0], 3));
         let made = waker.made.load(Ordering::Relaxed);

@@ -5,10 +5,13 @@
 //! The protocol, with `scheduled` meaning "a wake-up is on its way and its drain has not begun":
 //! - `push` appends under the lock and, if `scheduled` was false, sets it and wakes the consumer, still
 //!   under the lock (so `close` can tell the waker that no wake-up will ever follow it).
-//! - `take` (the woken consumer) clears `scheduled` *before* it takes the events. An event pushed after
-//!   the take finds the flag clear and wakes again; one pushed before is in this batch. At worst a
-//!   wake-up finds nothing. Clearing after the take would let an event pushed between the two sit in
-//!   the inbox with no wake-up on its way.
+//! - `take` (the woken consumer) clears `scheduled` *before* it takes the events, under the same lock.
+//!   An event pushed after the take finds the flag clear and wakes again; one pushed before is in this
+//!   batch. At worst a wake-up finds nothing. Clearing after the take would let an event pushed
+//!   between the two sit in the inbox with no wake-up on its way. (Clearing it just before taking the
+//!   lock, as the binding did, is enough under the C++ memory model, but loom found an execution of
+//!   that version that strands an event; under the lock there is nothing to argue about, and the
+//!   lock is taken anyway.)
 //! - `close` (teardown) refuses every later push and drops what is queued; the waker is never called
 //!   after it returns.
 
@@ -59,9 +62,10 @@ impl<E> Inbox<E> {
     /// Swaps the inbox's events with `batch` (empty, but with room: the two buffers take turns, so
     /// pushes rarely allocate). Called by the consumer each time it is woken.
     pub fn take(&self, batch: &mut Vec<E>) {
-        // Before the take: see the module's doc.
+        // Before the take, and under the lock like every other change of the flag (module doc).
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         self.scheduled.store(false, Ordering::Release);
-        std::mem::swap(&mut self.state.lock().unwrap_or_else(|e| e.into_inner()).events, batch);
+        std::mem::swap(&mut state.events, batch);
     }
 
     /// Refuses every later push and drops the queued events. Once it returns, `wake` is never called
