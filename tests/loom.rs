@@ -162,7 +162,8 @@ impl Waker {
 
     /// The consumer begins one wake-up, if one is on its way.
     fn begin(&self) -> bool {
-        self.on_their_way.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1)).is_ok()
+        // At most one is on its way (asserted in `wake`): a compare-exchange reads the latest count.
+        self.on_their_way.compare_exchange(1, 0, Ordering::AcqRel, Ordering::Acquire).is_ok()
     }
 }
 

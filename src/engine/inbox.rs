@@ -8,10 +8,9 @@
 //! - `take` (the woken consumer) clears `scheduled` *before* it takes the events, under the same lock.
 //!   An event pushed after the take finds the flag clear and wakes again; one pushed before is in this
 //!   batch. At worst a wake-up finds nothing. Clearing after the take would let an event pushed
-//!   between the two sit in the inbox with no wake-up on its way. (Clearing it just before taking the
-//!   lock, as the binding did, is enough under the C++ memory model, but loom found an execution of
-//!   that version that strands an event; under the lock there is nothing to argue about, and the
-//!   lock is taken anyway.)
+//!   between the two sit in the inbox with no wake-up on its way. (With the clear just before the lock,
+//!   as the binding had it, loom reports an execution that leaves an event with no wake-up on its
+//!   way; under the lock the flag and the events change together, and the lock is taken anyway.)
 //! - `close` (teardown) refuses every later push and drops what is queued; the waker is never called
 //!   after it returns.
 
