@@ -62,9 +62,11 @@ function valgrind(xml, extra = []) {
   ]
 }
 
+const unxml = (s) => s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&')
+
 /** Reads a valgrind XML report: its errors (kind, what, frames) and how many were suppressed. */
 function readReport(file) {
-  const text = fs.readFileSync(file, 'utf8')
+  const text = unxml(fs.readFileSync(file, 'utf8'))
   const errors = [...text.matchAll(/<error>([\s\S]*?)<\/error>/g)].map(([, body]) => {
     const kind = (body.match(/<kind>(.*?)<\/kind>/) || [])[1]
     const what = (body.match(/<text>([\s\S]*?)<\/text>/) || body.match(/<what>([\s\S]*?)<\/what>/) || [])[1]
@@ -126,7 +128,8 @@ function rustTests() {
     .filter((l) => l.startsWith('{'))
     .map((l) => JSON.parse(l))
     .filter((m) => m.reason === 'compiler-artifact' && m.executable && m.profile.test)
-    .map((m) => ({ name: m.target.name, kind: m.target.kind[0], exe: m.executable }))
+    // The library's unit tests: its target kinds are ["cdylib", "rlib"].
+    .map((m) => ({ name: m.target.name, kind: m.target.kind.some((k) => k.endsWith('lib')) ? 'lib' : m.target.kind[0], exe: m.executable }))
   for (const { name, kind, exe } of binaries) {
     const label = `cargo ${kind} ${name}`
     const filter = RUST_TESTS[`${kind} ${name}`]
@@ -134,7 +137,7 @@ function rustTests() {
     const prefix = `rust-${kind}-${name}.`
     freshReports(prefix)
     const xml = path.join(outDir, `${prefix}%p.xml`)
-    const r = sh('valgrind', [...valgrind(xml, ['--leak-check=full', '--errors-for-leak-kinds=definite,indirect']), exe, ...filter], {
+    const r = sh('valgrind', [...valgrind(xml, ['--leak-check=full', '--show-leak-kinds=definite,indirect', '--errors-for-leak-kinds=definite,indirect']), exe, ...filter], {
       stdio: ['inherit', 'pipe', 'inherit'],
       env: { ...process.env, RUST_TEST_THREADS: '2' },
     })
