@@ -92,6 +92,7 @@ class Pool extends EventEmitter {
     if (options === undefined) {
       const index = typeof task === 'string' ? taskIndex.get(task) : undefined
       if (index === undefined) return rejected(badTask(task))
+      if (this.#closing !== null) return rejected(poolClosed())
       const flags = this.listenerCount('message') > 0 ? WANTS_MESSAGES : 0
       return native.run(this.#id, index, args, nextJobId++, flags)
     }
@@ -121,6 +122,7 @@ class Pool extends EventEmitter {
     }
     const index = typeof task === 'string' ? taskIndex.get(task) : undefined
     if (index === undefined) return { id, promise: rejected(badTask(task)), cancel: noop }
+    if (this.#closing !== null) return { id, promise: rejected(poolClosed()), cancel: noop }
     const { signal } = opts
     const poolId = this.#id
     let abortReason
@@ -285,6 +287,11 @@ function taskName(task) {
   } catch {
     return describe(task)
   }
+}
+
+/** A run on a closed pool (checked here: the addon forgets a closed pool's error factory). */
+function poolClosed() {
+  return makeError(codes.ERR_POOL_CLOSED, 'the pool is closed', false)
 }
 
 function badTask(task) {

@@ -21,6 +21,7 @@ use super::convert::{self, Kept, Rejection};
 use super::js::{self, napi_call, Env, Val};
 use crate::engine::context::JobControl;
 use crate::engine::error::{CancelReason, TaskError};
+use crate::engine::inbox::Inbox;
 use crate::engine::job::JobSink;
 use crate::engine::pool::{PoolObserver, ThreadPool};
 use crate::engine::value::Value;
@@ -41,20 +42,14 @@ pub(crate) enum Event {
     PoolJoined { pool: u32 },
 }
 
-struct Inbox {
-    events: Vec<Event>,
-    /// False once the environment is being torn down: nothing is pushed and the threadsafe function is
-    /// never called again (it is released right after).
-    alive: bool,
-}
-
 /// The thread-safe half of an environment.
 pub(crate) struct EnvSink {
-    inbox: Mutex<Inbox>,
-    /// Mirrors `Inbox::alive` for the cheap check at dequeue.
+    /// The events for the JS thread; its wake-up is one call of `tsfn` (protocol: `engine::inbox`).
+    /// Closed when the environment is torn down: nothing is pushed and `tsfn` is never called again
+    /// (it is released right after).
+    inbox: Inbox<Event>,
+    /// False once the inbox is closed, for the cheap check at dequeue.
     alive: AtomicBool,
-    /// A threadsafe-function call is on its way and has not started draining: don't make another.
-    scheduled: AtomicBool,
     tsfn: Tsfn,
     /// Jobs submitted from this environment whose outcome no pool thread has reported yet.
     unfinished: AtomicUsize,
@@ -65,22 +60,18 @@ pub(crate) struct EnvSink {
 /// The threadsafe function that wakes the JS thread.
 struct Tsfn(sys::napi_threadsafe_function);
 // SAFETY: Node-API threadsafe functions are made to be called from any thread; it is only called
-// while `Inbox::alive`, under the inbox lock, and released after `alive` is cleared under that lock.
+// while the inbox is open, under the inbox lock, and released after the inbox is closed.
 unsafe impl Send for Tsfn {}
 // SAFETY: as above.
 unsafe impl Sync for Tsfn {}
 
 impl EnvSink {
     fn push(&self, event: Event) {
-        let mut inbox = self.inbox.lock().unwrap_or_else(|e| e.into_inner());
-        if !inbox.alive {
-            return;
-        }
-        inbox.events.push(event);
-        if !self.scheduled.swap(true, Ordering::AcqRel) {
+        self.inbox.push(event, || {
             // Non-blocking with an unbounded queue: only fails once the function is closing, and then
             // nobody is left to tell.
-            // SAFETY: `alive` (checked under this lock) guarantees the function is not released yet.
+            // SAFETY: the inbox calls this under its lock and only while open; it is closed before the
+            // function is released.
             unsafe {
                 sys::napi_call_threadsafe_function(
                     self.tsfn.0,
@@ -88,16 +79,12 @@ impl EnvSink {
                     sys::ThreadsafeFunctionCallMode::nonblocking,
                 )
             };
-        }
+        });
     }
 
-    /// Swaps the inbox with `batch` (empty, but with room: the two buffers take turns, so pushes
-    /// rarely allocate).
+    /// Swaps the inbox with `batch` (see `Inbox::take`).
     fn take_events(&self, batch: &mut Vec<Event>) {
-        // Clear the flag before taking: an event pushed after the take schedules a new call, one
-        // pushed before it is in this batch. At worst a call finds an empty inbox.
-        self.scheduled.store(false, Ordering::Release);
-        std::mem::swap(&mut self.inbox.lock().unwrap_or_else(|e| e.into_inner()).events, batch);
+        self.inbox.take(batch);
     }
 
     fn finish_one(&self) {
@@ -174,7 +161,9 @@ pub(crate) struct PoolEntry {
     pub(crate) dispatch: Option<sys::napi_ref>,
     /// `makeError(code, message, isTypeError, field, hasCause, cause)`: builds the errors its promises
     /// are rejected with, in the caller's realm (so `instanceof Error` holds under jest too).
-    pub(crate) make_error: sys::napi_ref,
+    /// Deleted, like `dispatch`, once the pool is done (`lib/pool.js` rejects runs of a closed pool
+    /// itself) or its environment is torn down.
+    pub(crate) make_error: Option<sys::napi_ref>,
     /// Whether `dispatch` and `make_error` are strong references. They are only while the pool is
     /// busy (see `EnvState::hold`): an idle pool holds nothing of its caller's alive, so a handle the
     /// caller dropped, and everything its realm holds (a whole jest test file's context, when jest
@@ -231,9 +220,8 @@ pub(crate) fn init(env: Env) -> js::JsResult<()> {
     // Idle until a job is pending: an idle pool never keeps the process alive.
     napi_call!(env, sys::napi_unref_threadsafe_function(env, tsfn))?;
     let sink = Arc::new(EnvSink {
-        inbox: Mutex::new(Inbox { events: Vec::new(), alive: true }),
+        inbox: Inbox::new(),
         alive: AtomicBool::new(true),
-        scheduled: AtomicBool::new(false),
         tsfn: Tsfn(tsfn),
         unfinished: AtomicUsize::new(0),
         all_finished: Condvar::new(),
@@ -327,7 +315,7 @@ impl EnvState {
             return;
         }
         p.held = busy;
-        for r in p.dispatch.iter().chain([&p.make_error]) {
+        for r in p.dispatch.iter().chain(p.make_error.iter()) {
             js::set_strong(env, *r, busy);
         }
     }
@@ -392,7 +380,7 @@ pub(crate) fn make_error_fn(st: &StateCell, pool: u32) -> Option<Val> {
     let st = st.borrow();
     let entry = st.pools.get(pool as usize)?;
     // A weak reference whose function was collected gives null: use the fallback error then.
-    js::ref_value(st.env, entry.make_error).ok().filter(|f| !f.is_null())
+    js::ref_value(st.env, entry.make_error?).ok().filter(|f| !f.is_null())
 }
 
 /// Rejects `deferred` with the error for `e` (see `error_value` for `cause`).
@@ -554,7 +542,7 @@ pub(crate) fn pool_done(env: Env, cell: &StateCell, pool: u32) {
         let Some(entry) = st.pools.get_mut(pool as usize) else { return };
         entry.done = true;
         let waiters = std::mem::take(&mut entry.close_waiters);
-        if let Some(r) = entry.dispatch.take() {
+        for r in [entry.dispatch.take(), entry.make_error.take()].into_iter().flatten() {
             js::delete_ref(env, r);
         }
         let refd = entry.refd;
@@ -639,12 +627,8 @@ unsafe extern "C" fn on_teardown(data: *mut c_void) {
     let cell = unsafe { &*(data as *const StateCell) };
     let st = cell.borrow();
     let sink = st.sink.clone();
-    {
-        let mut inbox = sink.inbox.lock().unwrap_or_else(|e| e.into_inner());
-        inbox.alive = false;
-        inbox.events.clear();
-        sink.alive.store(false, Ordering::Release);
-    }
+    sink.inbox.close();
+    sink.alive.store(false, Ordering::Release);
     for (_, p) in st.pending.iter() {
         p.control.cancel(CancelReason::Orphaned);
         if let Some(entry) = st.pools.get(p.pool as usize) {
@@ -670,6 +654,24 @@ unsafe extern "C" fn on_teardown(data: *mut c_void) {
             entry.pool.join();
         }
     }
+    drop(st);
+    release_handles(&mut cell.borrow_mut());
     // SAFETY: `alive` is false, so no pool thread calls the function any more.
     unsafe { sys::napi_release_threadsafe_function(sink.tsfn.0, sys::ThreadsafeFunctionReleaseMode::abort) };
+}
+
+/// Frees the Node-API references the environment still holds at teardown: each pool's, and each
+/// unsettled job's (the arguments it kept alive). An unsettled job's `napi_deferred` cannot be freed:
+/// Node-API frees one only when it is settled, and refuses to settle during teardown (documented in
+/// scripts/valgrind/napi-limits.supp, where memcheck's report of it is matched).
+fn release_handles(st: &mut EnvState) {
+    let env = st.env;
+    for (_, entry) in st.pools.iter_mut() {
+        for r in [entry.dispatch.take(), entry.make_error.take()].into_iter().flatten() {
+            js::delete_ref(env, r);
+        }
+    }
+    for p in st.pending.drain() {
+        p.kept.release(env);
+    }
 }

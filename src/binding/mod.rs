@@ -29,6 +29,7 @@ use crate::tasks::{Task, TaskRegistry};
 // Jobs are allocated on the JS thread and freed on pool threads, results the other way round: glibc's
 // malloc took a fifth of the JS thread's time on empty tasks (fastbin consolidation, arena locks);
 // mimalloc's per-thread heaps with delayed cross-thread frees are made for this pattern.
+#[cfg(feature = "mimalloc")]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -181,7 +182,7 @@ pub fn create_pool(
         done: false,
         close_waiters: Vec::new(),
         dispatch: Some(dispatch),
-        make_error,
+        make_error: Some(make_error),
         held: true,
     });
     if awaiting_online > 0 {

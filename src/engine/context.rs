@@ -2,13 +2,13 @@
 //! cancellation wakes it, and report progress. `JobControl` is the state a task shares with whoever
 //! may cancel it.
 
-use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
-use std::thread::Thread;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::error::{CancelReason, TaskError};
 use super::job::JobSink;
+use super::sync::{current_thread, AtomicU8, AtomicUsize, Mutex, Thread};
 use super::value::Value;
 
 /// How many posted messages of one task may wait for JS to deliver them. A task that posts faster than
@@ -94,9 +94,29 @@ impl JobControl {
             .compare_exchange(QUEUED, RUNNING, Ordering::AcqRel, Ordering::Acquire)
             .is_ok();
         if started {
-            *self.runner.lock().unwrap_or_else(|e| e.into_inner()) = Some(std::thread::current());
+            *self.runner.lock().unwrap_or_else(|e| e.into_inner()) = Some(current_thread());
         }
         started
+    }
+
+    /// The worker's side of the state machine, for a job it has just dequeued. `skip` is why the job
+    /// must not run (its environment is gone, its pool destroyed), if it must not.
+    ///
+    /// A skipped job is withdrawn, not just dropped, so that exactly one side reports its outcome even
+    /// when a canceller races to withdraw it; the reason reported is the first one set (`cancel` keeps
+    /// an earlier reason, e.g. an abort that arrived before the pool was destroyed).
+    ///
+    /// Public only so that `tests/loom.rs` can model-check it; the pool's workers are its one caller.
+    #[doc(hidden)]
+    pub fn claim(&self, skip: Option<CancelReason>) -> Claim {
+        match skip {
+            Some(reason) if self.withdraw() => {
+                self.cancel(reason);
+                Claim::Skipped(self.cancel_reason().unwrap_or(reason))
+            }
+            None if self.start() => Claim::Run,
+            _ => Claim::Taken,
+        }
     }
 
     /// Called when JS has delivered one of this job's messages: frees a place in its backlog and wakes
@@ -112,6 +132,18 @@ impl JobControl {
             t.unpark();
         }
     }
+}
+
+/// What the worker that dequeued a job does with it (`JobControl::claim`).
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Claim {
+    /// It is this worker's to run; it reports the outcome when the task returns.
+    Run,
+    /// Withdrawn by this worker without running: it reports `Cancelled(reason)` at once.
+    Skipped(CancelReason),
+    /// Someone else withdrew it first and reports (or, for a dead environment, drops) its outcome.
+    Taken,
 }
 
 /// Handed to a running task: its window onto the pool.

@@ -3,11 +3,13 @@
 
 pub mod context;
 pub mod error;
+pub mod inbox;
 pub mod job;
 pub mod pool;
 mod queue;
 pub mod schema;
 pub mod stats;
+mod sync;
 mod unwind;
 pub mod value;
 

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use super::context::{JobControl, TaskContext};
+use super::context::{Claim, JobControl, TaskContext};
 use super::error::{CancelReason, TaskError};
 use super::job::Job;
 use super::queue::{JobQueue, Taken, Wait};
@@ -405,22 +405,20 @@ fn run_job(shared: &Shared, slot: &WorkerSlot, job: Job) {
     } else {
         None
     };
-    if let Some(reason) = skip {
-        // Withdrawing keeps the "one outcome per job" rule against anyone racing to withdraw it.
-        if control.withdraw() {
-            control.cancel(reason);
+    // Exactly one side reports the outcome: this worker (run or skipped) or whoever withdrew it.
+    match control.claim(skip) {
+        Claim::Run => {}
+        Claim::Skipped(reason) => {
             shared.finished_one();
             bump(&slot.stats.cancelled, 1);
             sink.complete(ticket, Err(TaskError::Cancelled(reason)));
-        } else {
-            shared.queue.note_withdrawn_dequeued();
+            return;
         }
-        return;
-    }
-    if !control.start() {
-        // Withdrawn while queued: whoever withdrew it reports the outcome.
-        shared.queue.note_withdrawn_dequeued();
-        return;
+        Claim::Taken => {
+            // Withdrawn while queued: whoever withdrew it reports the outcome.
+            shared.queue.note_withdrawn_dequeued();
+            return;
+        }
     }
     *lock(&slot.current) = Some(control.clone());
     let timed = shared.config.record_timing || options.timeout.is_some();
