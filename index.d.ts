@@ -194,8 +194,10 @@ export interface PoolOptions {
   /** Tasks that may wait for a thread; more are rejected with ERR_QUEUE_FULL. Default Infinity. */
   maxQueue?: number
   /**
-   * How much lower the threads' CPU priority is than the process's (Linux nice, 0-19). Default 10:
-   * when the pool saturates every CPU, the event loop still wins the CPU whenever it has work.
+   * How much lower the threads' CPU priority is than the process's (Linux nice, 0-19). Default 5:
+   * when the pool saturates every CPU, the event loop still wins the CPU whenever it has work. A
+   * higher value also yields more CPU to every other busy process in the same cgroup or session;
+   * 0 keeps the pool's full share and lets it delay the event loop (README: "Thread priority").
    */
   niceIncrement?: number
   /** Keep run/wait-time histograms and utilization for `stats()`. Default true. */

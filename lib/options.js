@@ -57,7 +57,7 @@ const POOL_OPTIONS = ['threads', 'minThreads', 'maxThreads', 'idleTimeout', 'max
  * - `idleTimeout`: ms a thread above `minThreads` waits for work before it stops (default 10000).
  * - `maxQueue`: jobs that may wait for a thread (default Infinity).
  * - `niceIncrement`: how much lower the threads' CPU priority is than the process's (Linux, 0-19,
- *   default 10), so the event loop wins the CPU when the pool is saturated.
+ *   default 5), so the event loop wins the CPU when the pool is saturated (README: the trade-off).
  * - `recordTiming`: keep run/wait-time histograms and utilization (default true).
  */
 function poolConfig(options, cpus) {
@@ -81,7 +81,7 @@ function poolConfig(options, cpus) {
   const idleTimeout = has('idleTimeout') ? milliseconds('options.idleTimeout', o.idleTimeout, { allowZero: true }) : 10000
   let maxQueue = Infinity
   if (has('maxQueue') && o.maxQueue !== Infinity) maxQueue = integer('options.maxQueue', o.maxQueue, 0, Number.MAX_SAFE_INTEGER)
-  const niceIncrement = has('niceIncrement') ? integer('options.niceIncrement', o.niceIncrement, 0, 19) : 10
+  const niceIncrement = has('niceIncrement') ? integer('options.niceIncrement', o.niceIncrement, 0, 19) : 5
   let recordTiming = true
   if (has('recordTiming')) {
     if (typeof o.recordTiming !== 'boolean') throw invalidArg('options.recordTiming', `expected a boolean, got ${describe(o.recordTiming)}`)

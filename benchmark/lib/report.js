@@ -58,6 +58,7 @@ function extraColumns(line) {
     bits.push(`excess p99 ${fmtNum(line.excessP99Ms.median)} ms`)
     bits.push(`saturated max ${fmtNum(line.saturatedMax.median)} ms`)
   }
+  if (line.workload === 'startup-require') bits.push(`require ${fmtNum(line.requireMs)} ms, create → first answer ${fmtNum(line.firstAnswerMs)} ms (medians)`)
   if (line.workload === 'memory') {
     if (line.restAnonMB !== null && line.restAnonMB !== undefined)
       bits.push(`at rest: anonymous +${fmtNum(line.restAnonMB)} MB, file-backed (mapped code) +${fmtNum(line.restFileMB)} MB`)
@@ -106,7 +107,7 @@ function workloadTable(group) {
   return rows.join('\n')
 }
 
-const HEADLINE = ['empty', 'roundtrip', 'sum', 'fib', 'sha256', 'gzip', 'scrypt', 'bcrypt', 'event-loop', 'startup', 'memory']
+const HEADLINE = ['empty', 'roundtrip', 'sum', 'fib', 'sha256', 'gzip', 'scrypt', 'bcrypt', 'event-loop', 'startup', 'startup-require', 'memory']
 
 function headline(lines) {
   const systems = SYSTEM_ORDER.filter((s) => lines.some((l) => l.system === s))
@@ -122,7 +123,7 @@ function headline(lines) {
     })
     const ours = group.find((l) => l.system === 'native-pool')
     const pis = group.find((l) => l.system === 'piscina')
-    const label = { empty: 'empty tasks, throughput', roundtrip: 'one-at-a-time round trip p50', 'event-loop': 'event-loop delay p99, saturated', startup: 'start-up to every thread', memory: 'RSS above bare Node, at rest' }[wl] || group[0].title
+    const label = { empty: 'empty tasks, throughput', roundtrip: 'one-at-a-time round trip p50', 'event-loop': 'event-loop delay p99, saturated', startup: 'start-up to every thread', 'startup-require': 'require → first answer (fresh process)', memory: 'RSS above bare Node, at rest' }[wl] || group[0].title
     rows.push(`| ${label} | ${cells.join(' | ')} | ${ours ? fmtRatio(ratio(ours, pis)) : '–'} |`)
   }
   return rows.join('\n')

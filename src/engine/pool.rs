@@ -58,8 +58,11 @@ impl Default for PoolConfig {
     }
 }
 
-/// The default `PoolConfig::nice`.
-pub const DEFAULT_NICE: u8 = 10;
+/// The default `PoolConfig::nice`. At +5 a thread weighs a third of the JS thread (335 against 1024
+/// in Linux's scheduler), so the event loop still wins a contested CPU; at +10 (110) it also gave
+/// busy processes of the same cgroup nine tenths of a CPU, halving the pool's throughput beside them
+/// for no measurable gain in the loop's latency (`benchmark/server.js`).
+pub const DEFAULT_NICE: u8 = 5;
 
 /// Lowers the calling thread's CPU priority by `nice` (Linux gives each thread its own nice value).
 #[cfg(target_os = "linux")]
