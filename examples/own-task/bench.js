@@ -24,7 +24,9 @@ async function time(label, runOne) {
 async function main() {
   console.log(`load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}, ${os.cpus().length} CPUs`)
   console.log(`${TASKS} renders of ${VIEW.width}×${VIEW.height}, maxIter ${VIEW.maxIter}, ${THREADS} threads each`)
-  const pool = new Pool({ threads: THREADS })
+  // niceIncrement 0: the same CPU priority as piscina's Workers (the pool's default, 10, yields to
+  // every other process, which on a shared machine measures the neighbours, not the kernel).
+  const pool = new Pool({ threads: THREADS, niceIncrement: 0 })
   const piscina = new Piscina({ filename: path.join(__dirname, 'bench-worker.js'), minThreads: THREADS, maxThreads: THREADS })
   // Warm both (thread start, JIT) before timing.
   await Promise.all([pool.run('mandelbrot', VIEW), piscina.run(VIEW), piscina.run(VIEW)])
