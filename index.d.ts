@@ -10,7 +10,8 @@ export interface Progress {
 /**
  * Every task by name: its argument, its result and the messages it posts. An interface, so a crate
  * that adds tasks can add their types by declaration merging:
- * `declare module 'native-pool' { interface TaskMap { myTask: { args: …; result: …; message: never } } }`
+ * `declare module 'native-pool' { interface TaskMap { myTask: { args: …; result: …; message: never } } }`.
+ * `npx native-pool-types <addon.node>` writes that declaration from the addon's own task schemas.
  */
 export interface TaskMap {
   /** Resolves with its argument unchanged (see the `run` overload for echo). */
@@ -340,3 +341,18 @@ export declare class Pool extends EventEmitter implements AsyncDisposable {
   once(event: 'error', listener: (error: Error) => void): this
   once(event: 'drain' | 'close', listener: () => void): this
 }
+
+/** What `withAddon` returns: the same classes, running on a user's addon. */
+export interface AddonClasses {
+  Pool: typeof Pool
+  TaskHandle: typeof TaskHandle
+  codes: typeof codes
+}
+
+/**
+ * The same `Pool` class running on your own addon (a `.node` built with the crate API and
+ * `native_pool::addon!`): its tasks beside the built-in ones, with its own threads. Throws a
+ * TypeError (`ERR_INVALID_ARG`) when `path` is not such an addon. Its tasks' types merge into
+ * `TaskMap` (`npx native-pool-types <addon.node> > tasks.d.ts`).
+ */
+export declare function withAddon(path: string): AddonClasses

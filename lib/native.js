@@ -1,5 +1,7 @@
 'use strict'
-// The addon, loaded once per JS environment.
+// The addon, loaded once per JS environment: this package's own (the built .node, or what the
+// generated `binding.js` finds: a per-platform package, NAPI_RS_NATIVE_LIBRARY_PATH), and any user's
+// addon built with the crate API (`withAddon(path)`), each with its own task list.
 
 const fs = require('node:fs')
 const path = require('node:path')
@@ -46,21 +48,25 @@ function loadPackageAddon() {
 // lazy commit). It reads its options from the environment when the addon loads; set this one for
 // that moment only, unless the user chose otherwise.
 const EAGER_COMMIT = 'MIMALLOC_ARENA_EAGER_COMMIT'
-const userSetting = process.env[EAGER_COMMIT]
-if (userSetting === undefined) process.env[EAGER_COMMIT] = '0'
-let native
-try {
-  native = loadPackageAddon()
-} catch (err) {
-  throw bindingNotFound(err)
-} finally {
-  if (userSetting === undefined) delete process.env[EAGER_COMMIT]
+
+/** Loads an addon with `load()` and indexes its tasks: `{ native, taskIndex }`. */
+function loadAddon(load) {
+  const userSetting = process.env[EAGER_COMMIT]
+  if (userSetting === undefined) process.env[EAGER_COMMIT] = '0'
+  let native
+  try {
+    native = load()
+  } finally {
+    if (userSetting === undefined) delete process.env[EAGER_COMMIT]
+  }
+
+  native.init()
+
+  /** Task name → index in the addon's sorted task list. */
+  const taskIndex = new Map(native.taskNames().map((name, i) => [name, i]))
+
+  return { native, taskIndex }
 }
-
-native.init()
-
-/** Task name → index in the addon's sorted task list. */
-const taskIndex = new Map(native.taskNames().map((name, i) => [name, i]))
 
 /**
  * The error thrown when no addon could be loaded: it names the platform package this machine needs
@@ -87,8 +93,9 @@ function bindingNotFound(cause) {
   let fromSource = '. To build it from source instead (needs Rust, https://rustup.rs): clone native-pool, run ' +
     `\`npm install\` there (it builds ${pkg.napi.binaryName}.${triple}.node), then in your app ` +
     `\`npm install /path/to/clone\` or set NAPI_RS_NATIVE_LIBRARY_PATH=/path/to/clone/${pkg.napi.binaryName}.${triple}.node`
-  if (require('node:fs').existsSync(require('node:path').join(__dirname, '..', 'Cargo.toml'))) {
-    // Only a clone has Cargo.toml beside package.json (the published package's `files` leave it out).
+  if (fs.existsSync(path.join(ROOT, '__test__'))) {
+    // Only a clone has __test__/ beside package.json (the published package's `files` leave it out;
+    // it does ship Cargo.toml and src/, for users' own addons).
     why = `this is a source checkout where ${pkg.napi.binaryName}.${triple}.node is not built yet: run \`npm run build\``
     fromSource = ''
   } else if (isInstalled(expected)) {
@@ -118,4 +125,12 @@ function isInstalled(name) {
   }
 }
 
-module.exports = { native, taskIndex }
+const own = loadAddon(() => {
+  try {
+    return loadPackageAddon()
+  } catch (err) {
+    throw bindingNotFound(err)
+  }
+})
+
+module.exports = { ...own, loadAddon }

@@ -3,9 +3,12 @@
 // The work and the promises themselves live in the addon (src/binding).
 
 const { EventEmitter } = require('node:events')
-const { native, taskIndex } = require('./native.js')
 const { codes, makeError, invalidArg, unreadable, abortError, describe } = require('./errors.js')
 const { poolConfig, runOptions } = require('./options.js')
+
+// The Pool and TaskHandle classes of one addon (`native`, and `taskIndex`: task name → index): this
+// package's own, or a user's (`withAddon`). Not re-indented, so that the diff stays one of scope.
+function definePool({ native, taskIndex }) {
 
 // Event kinds in a dispatched batch (src/binding/env.rs).
 const EVENT_MESSAGE = 1
@@ -348,4 +351,7 @@ function exitCodeOf(err) {
   return EXIT_FAILED
 }
 
-module.exports = { Pool, TaskHandle }
+return { Pool, TaskHandle }
+}
+
+module.exports = { ...definePool(require('./native.js')), definePool }

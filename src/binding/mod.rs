@@ -24,7 +24,7 @@ use crate::engine::job::{Job, JobOptions, JobSink};
 use crate::engine::pool::{NoObserver, PoolConfig, ThreadPool};
 use crate::engine::schema::{ArgsSchema, FieldType};
 use crate::engine::value::Value;
-use crate::tasks::{Task, TaskRegistry};
+use crate::tasks::Task;
 
 // Jobs are allocated on the JS thread and freed on pool threads, results the other way round: glibc's
 // malloc took a fifth of the JS thread's time on empty tasks (fastbin consolidation, arena locks);
@@ -50,12 +50,8 @@ fn tasks() -> &'static [Arc<dyn Task>] {
     static TASKS: OnceLock<Vec<Arc<dyn Task>>> = OnceLock::new();
     TASKS.get_or_init(|| {
         let test_tasks = TEST_TASKS.load(Ordering::Acquire) || std::env::var_os(TEST_TASKS_VAR).is_some_and(|v| v == "1");
-        let registry = if test_tasks {
-            TaskRegistry::with_test_tasks()
-        } else {
-            TaskRegistry::builtin()
-        };
-        registry.list().into_iter().cloned().collect()
+        // The built-in tasks, and the user's when this is their addon (`native_pool::addon!`).
+        crate::api::addon::registry(test_tasks).list().into_iter().cloned().collect()
     })
 }
 
@@ -87,6 +83,13 @@ pub fn init(env: Env) -> Result<()> {
 #[napi(js_name = "taskNames")]
 pub fn task_names() -> Vec<String> {
     tasks().iter().map(|t| t.name().to_owned()).collect()
+}
+
+/// The TypeScript declaration of this addon's own tasks (`native_pool::addon!`), merged into
+/// `TaskMap`: what `native-pool-types` writes.
+#[napi(js_name = "taskDeclarations")]
+pub fn task_declarations() -> String {
+    crate::api::addon::declarations()
 }
 
 /// The registered tasks: `[{ name, description, args, result }]`, sorted by name.

@@ -26,10 +26,59 @@ impl FieldType {
     /// An integer from 0 to `Number.MAX_SAFE_INTEGER`.
     pub const SAFE_UINT: FieldType = FieldType::Integer { min: 0, max: MAX_SAFE_INTEGER as i64 };
 
+    /// The same type with its lower bound set (for an integer, rounded toward zero); what
+    /// `#[arg(min = …)]` writes. Only numbers have bounds: on any other type it fails to compile.
+    pub const fn with_min(self, min: f64) -> FieldType {
+        match self {
+            FieldType::Integer { max, .. } => FieldType::Integer { min: min as i64, max },
+            FieldType::Number { max, .. } => FieldType::Number { min, max },
+            _ => panic!("#[arg(min)] applies to number and integer fields only"),
+        }
+    }
+
+    /// The same type with its upper bound set; what `#[arg(max = …)]` writes.
+    pub const fn with_max(self, max: f64) -> FieldType {
+        match self {
+            FieldType::Integer { min, .. } => FieldType::Integer { min, max: max as i64 },
+            FieldType::Number { min, .. } => FieldType::Number { min, max },
+            _ => panic!("#[arg(max)] applies to number and integer fields only"),
+        }
+    }
+
+    /// A string type that takes only these values; what `#[arg(one_of = …)]` writes.
+    pub const fn with_one_of(self, one_of: &'static [&'static str]) -> FieldType {
+        match self {
+            FieldType::String { .. } => FieldType::String { one_of },
+            _ => panic!("#[arg(one_of)] applies to string fields only"),
+        }
+    }
+
+    /// Bytes that may also be given as a string (its UTF-8 bytes); what `#[arg(or_string)]` writes.
+    pub const fn or_string(self) -> FieldType {
+        match self {
+            FieldType::Bytes | FieldType::BytesOrString => FieldType::BytesOrString,
+            _ => panic!("#[arg(or_string)] applies to Bytes fields only"),
+        }
+    }
+
+    /// The TypeScript type of a value this type accepts.
+    pub fn ts_type(&self) -> String {
+        match self {
+            FieldType::Integer { .. } | FieldType::Number { .. } => "number".into(),
+            FieldType::String { one_of: [] } => "string".into(),
+            FieldType::String { .. } => self.describe(),
+            FieldType::Bool => "boolean".into(),
+            FieldType::Bytes => "ArrayBufferView | ArrayBuffer".into(),
+            FieldType::BytesOrString => "string | ArrayBufferView | ArrayBuffer".into(),
+            FieldType::Any => "unknown".into(),
+        }
+    }
+
     /// How the type reads in docs and `Pool.tasks()`, e.g. `integer 0..=100`.
     pub fn describe(&self) -> String {
         match self {
             FieldType::Integer { min, max } => format!("integer {min}..={max}"),
+            FieldType::Number { min, max } if min.is_infinite() && max.is_infinite() => "number".into(),
             FieldType::Number { min, max } => format!("number {min}..={max}"),
             FieldType::String { one_of: [] } => "string".into(),
             FieldType::String { one_of } => {
@@ -103,7 +152,18 @@ impl Field {
     }
 }
 
-/// The shape of a task's argument.
+/// The shape of a task's argument. `#[derive(TaskArgs)]` writes one from a struct.
+///
+/// ```
+/// use native_pool::{ArgsSchema, Field, FieldType, Value};
+///
+/// const FIELDS: &[Field] = &[Field::required("n", FieldType::Integer { min: 0, max: 9 }, "a digit")];
+/// let schema = ArgsSchema::Object(FIELDS);
+/// assert!(schema.validate(&Value::object([("n", Value::Number(3.0))])).is_ok());
+/// assert!(schema.validate(&Value::object([("n", Value::Number(10.0))])).is_err());
+/// assert_eq!(schema.ts_type(), "{ n: number }");
+/// assert_eq!(FieldType::Integer { min: 0, max: 9 }.with_max(5.0).describe(), "integer 0..=5");
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub enum ArgsSchema {
     /// Any value at all (`echo`).
@@ -113,6 +173,21 @@ pub enum ArgsSchema {
 }
 
 impl ArgsSchema {
+    /// The TypeScript type of an argument this schema accepts, e.g. `{ n: number; mode?: 'a' | 'b' }`.
+    pub fn ts_type(&self) -> String {
+        match self {
+            ArgsSchema::Any => "unknown".into(),
+            ArgsSchema::Object([]) => "Record<string, never>".into(),
+            ArgsSchema::Object(fields) => {
+                let fields: Vec<String> = fields
+                    .iter()
+                    .map(|f| format!("{}{}: {}", f.name, if f.required { "" } else { "?" }, f.ty.ts_type()))
+                    .collect();
+                format!("{{ {} }}", fields.join("; "))
+            }
+        }
+    }
+
     /// Checks `args` field by field: missing, unknown, mistyped and out-of-range fields are each an
     /// `ERR_INVALID_ARG` naming the field.
     pub fn validate(&self, args: &Value) -> Result<(), TaskError> {
@@ -146,91 +221,6 @@ impl ArgsSchema {
     }
 }
 
-/// Typed reads of an argument object that `ArgsSchema::validate` accepted. A read that does not fit
-/// (which validation should have excluded) is an `ERR_INVALID_ARG`, never a panic.
-pub struct Args(Value);
-
-impl Args {
-    /// Validates `args` against `schema` and wraps it for typed reads.
-    pub fn parse(schema: &ArgsSchema, args: Value) -> Result<Args, TaskError> {
-        schema.validate(&args)?;
-        Ok(Args(args))
-    }
-
-    fn present(&self, name: &str) -> Option<&Value> {
-        self.0.get(name).filter(|v| **v != Value::Undefined)
-    }
-
-    pub fn u64(&self, name: &str) -> Result<u64, TaskError> {
-        self.opt_u64(name)?.ok_or_else(|| TaskError::invalid_arg(name, "required field is missing"))
-    }
-
-    pub fn opt_u64(&self, name: &str) -> Result<Option<u64>, TaskError> {
-        match self.present(name) {
-            None => Ok(None),
-            Some(Value::Number(n)) if *n >= 0.0 && n.fract() == 0.0 && *n <= MAX_SAFE_INTEGER as f64 => {
-                Ok(Some(*n as u64))
-            }
-            Some(v) => Err(TaskError::invalid_arg(name, format!("expected an integer, got {}", v.type_name()))),
-        }
-    }
-
-    /// An optional integer that may be negative (a compression level).
-    pub fn opt_i64(&self, name: &str) -> Result<Option<i64>, TaskError> {
-        match self.present(name) {
-            Some(Value::Number(n)) if n.fract() == 0.0 && n.abs() <= MAX_SAFE_INTEGER as f64 => Ok(Some(*n as i64)),
-            None => Ok(None),
-            Some(v) => Err(TaskError::invalid_arg(name, format!("expected an integer, got {}", v.type_name()))),
-        }
-    }
-
-    /// The raw value of an optional field, for fields that accept more than one shape.
-    pub fn opt_value(&self, name: &str) -> Option<&Value> {
-        self.present(name)
-    }
-
-    pub fn opt_f64(&self, name: &str) -> Result<Option<f64>, TaskError> {
-        match self.present(name) {
-            None => Ok(None),
-            Some(Value::Number(n)) => Ok(Some(*n)),
-            Some(v) => Err(TaskError::invalid_arg(name, format!("expected a number, got {}", v.type_name()))),
-        }
-    }
-
-    pub fn opt_bool(&self, name: &str) -> Result<Option<bool>, TaskError> {
-        match self.present(name) {
-            None => Ok(None),
-            Some(Value::Bool(b)) => Ok(Some(*b)),
-            Some(v) => Err(TaskError::invalid_arg(name, format!("expected a boolean, got {}", v.type_name()))),
-        }
-    }
-
-    pub fn opt_str(&self, name: &str) -> Result<Option<&str>, TaskError> {
-        match self.present(name) {
-            None => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s)),
-            Some(v) => Err(TaskError::invalid_arg(name, format!("expected a string, got {}", v.type_name()))),
-        }
-    }
-
-    /// Takes a bytes-or-string field out (strings become their UTF-8 bytes).
-    pub fn take_bytes(&mut self, name: &str) -> Result<Option<super::value::Bytes>, TaskError> {
-        let Value::Object(fields) = &mut self.0 else { return Ok(None) };
-        let Some((_, v)) = fields.iter_mut().find(|(k, _)| k == name) else { return Ok(None) };
-        match std::mem::replace(v, Value::Undefined) {
-            Value::Undefined => Ok(None),
-            Value::Bytes(b) => Ok(Some(b)),
-            Value::String(s) => Ok(Some(s.into_bytes().into())),
-            other => Err(TaskError::invalid_arg(name, format!("expected binary data, got {}", other.type_name()))),
-        }
-    }
-
-    /// The whole argument value.
-    pub fn into_value(self) -> Value {
-        self.0
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -260,9 +250,13 @@ mod tests {
     }
 
     #[test]
-    fn valid_args_read_back_typed() {
-        let a = Args::parse(&SCHEMA, Value::object([("n", Value::Number(3.0)), ("mode", Value::Undefined)])).unwrap();
-        assert_eq!(a.u64("n").unwrap(), 3);
-        assert_eq!(a.opt_str("mode").unwrap(), None);
+    fn an_optional_field_given_as_undefined_is_absent() {
+        assert!(SCHEMA.validate(&Value::object([("n", Value::Number(3.0)), ("mode", Value::Undefined)])).is_ok());
+    }
+
+    #[test]
+    fn the_typescript_type_follows_the_fields() {
+        assert_eq!(SCHEMA.ts_type(), "{ n: number; mode?: 'a' | 'b' }");
+        assert_eq!(ArgsSchema::Any.ts_type(), "unknown");
     }
 }

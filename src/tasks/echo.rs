@@ -1,27 +1,12 @@
 //! `echo`: resolves with its argument unchanged. For tests, demos and measuring the pool's own cost.
 
-use crate::engine::error::TaskError;
-use crate::engine::job::Work;
-use crate::engine::schema::ArgsSchema;
-use crate::engine::value::Value;
-use crate::tasks::Task;
+use crate::prelude::*;
 
-pub struct Echo;
-
-impl Task for Echo {
-    fn name(&self) -> &'static str {
-        "echo"
-    }
-    fn description(&self) -> &'static str {
-        "Resolves with its argument unchanged (objects come back as the very same object)"
-    }
-    fn args(&self) -> ArgsSchema {
-        ArgsSchema::Any
-    }
-    fn result(&self) -> &'static str {
-        "the argument"
-    }
-    fn prepare(&self, args: Value) -> Result<Work, TaskError> {
-        Ok(Box::new(move |_ctx| Ok(args)))
-    }
+/// Resolves with its argument unchanged (objects come back as the very same object)
+///
+/// A `Value` argument is any value, unvalidated; `result` names its TypeScript type, which a `Value`
+/// cannot.
+#[task(name = "echo", result = "the argument")]
+pub fn echo(args: Value, _ctx: &TaskContext) -> Result<Value, TaskError> {
+    Ok(args)
 }

@@ -1,15 +1,17 @@
 //! `fib`: the n-th Fibonacci number by naive recursion, the classic CPU benchmark.
 
-use crate::engine::context::{Progress, TaskContext};
-use crate::engine::error::TaskError;
-use crate::engine::job::Work;
-use crate::engine::schema::{Args, ArgsSchema, Field, FieldType};
-use crate::engine::value::Value;
-use crate::tasks::Task;
+use crate::engine::context::Progress;
+use crate::prelude::*;
 
 /// fib(93) is the largest that fits in 64 bits.
-const MAX_N: i64 = 93;
-const FIELDS: &[Field] = &[Field::required("n", FieldType::Integer { min: 0, max: MAX_N }, "which Fibonacci number")];
+const MAX_N: u32 = 93;
+
+#[derive(TaskArgs)]
+pub struct FibArgs {
+    /// which Fibonacci number
+    #[arg(max = MAX_N)]
+    pub n: u32,
+}
 
 /// Subtrees below this n are computed by plain recursion, between two cancellation checks: fib(24)
 /// is 75,025 calls, a fraction of a millisecond. Above it, each call also counts and checks, which
@@ -27,35 +29,18 @@ const CALLS: [u64; PLAIN_BELOW as usize] = {
     calls
 };
 
-pub struct Fib;
-
-impl Task for Fib {
-    fn name(&self) -> &'static str {
-        "fib"
-    }
-    fn description(&self) -> &'static str {
-        "The n-th Fibonacci number by naive recursion; posts { progress } at every whole percent of its calls"
-    }
-    fn args(&self) -> ArgsSchema {
-        ArgsSchema::Object(FIELDS)
-    }
-    fn result(&self) -> &'static str {
-        "number | bigint"
-    }
-    fn prepare(&self, args: Value) -> Result<Work, TaskError> {
-        let n = Args::parse(&self.args(), args)?.u64("n")? as u32;
-        Ok(Box::new(move |ctx| fib(n, ctx).map(|f| Value::exact_integer(f as u128))))
-    }
-}
-
 struct Walk<'c, 'a> {
     ctx: &'c TaskContext<'a>,
     progress: Progress<'c, 'a>,
     calls: u64,
 }
 
-/// fib(n) the naive way, checking for cancellation between subtrees of `PLAIN_BELOW`.
-pub fn fib(n: u32, ctx: &TaskContext) -> Result<u64, TaskError> {
+/// The n-th Fibonacci number by naive recursion; posts { progress } at every whole percent of its calls
+///
+/// It checks for cancellation between subtrees of `PLAIN_BELOW`.
+#[task(name = "fib")]
+pub fn fib(args: FibArgs, ctx: &TaskContext) -> Result<u64, TaskError> {
+    let n = args.n;
     let mut walk = Walk { ctx, progress: ctx.progress(calls_for(n)), calls: 0 };
     let f = walk.fib(n)?;
     walk.progress.update(u64::MAX);

@@ -1,36 +1,22 @@
 //! `primes`: how many primes are below `limit`, by a segmented sieve of Eratosthenes over odd numbers.
 
-use crate::engine::context::TaskContext;
-use crate::engine::error::TaskError;
-use crate::engine::job::Work;
-use crate::engine::schema::{Args, ArgsSchema, Field, FieldType};
-use crate::engine::value::Value;
-use crate::tasks::Task;
+use crate::prelude::*;
 
-const FIELDS: &[Field] = &[Field::required("limit", FieldType::SAFE_UINT, "count the primes below this number")];
+#[derive(TaskArgs)]
+pub struct PrimesArgs {
+    /// count the primes below this number
+    pub limit: u64,
+}
 
 /// Odd numbers per segment: 256 KiB of flags, about a millisecond of sieving, fits in L2.
 const SEGMENT: u64 = 1 << 18;
 
-pub struct Primes;
-
-impl Task for Primes {
-    fn name(&self) -> &'static str {
-        "primes"
-    }
-    fn description(&self) -> &'static str {
-        "How many primes are below `limit` (segmented sieve); posts { progress } at every whole percent"
-    }
-    fn args(&self) -> ArgsSchema {
-        ArgsSchema::Object(FIELDS)
-    }
-    fn result(&self) -> &'static str {
-        "number"
-    }
-    fn prepare(&self, args: Value) -> Result<Work, TaskError> {
-        let limit = Args::parse(&self.args(), args)?.u64("limit")?;
-        Ok(Box::new(move |ctx| count_primes_below(limit, ctx).map(|n| Value::Number(n as f64))))
-    }
+/// How many primes are below `limit` (segmented sieve); posts { progress } at every whole percent
+///
+/// The count is below 2^53, so it resolves as a plain number.
+#[task(name = "primes")]
+pub fn primes(args: PrimesArgs, ctx: &TaskContext) -> Result<f64, TaskError> {
+    count_primes_below(args.limit, ctx).map(|n| n as f64)
 }
 
 /// π(limit − 1): the number of primes p < limit.

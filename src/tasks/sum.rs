@@ -1,43 +1,30 @@
 //! `sum`: the seeds' heavy job, the sum of `0 … iterations-1`, computed by actually looping.
+//!
+//! A complete task on the crate API, the one to copy: the argument struct is the schema (a bad
+//! `iterations` is an `ERR_INVALID_ARG` naming it, and `Pool.tasks()` shows its doc comment), the
+//! function's doc comment is the description, its return type the result (a number, or an exact
+//! BigInt past `Number.MAX_SAFE_INTEGER`), and `ctx` posts progress and notices cancellation.
 
 use std::hint::black_box;
 
-use crate::engine::context::TaskContext;
-use crate::engine::error::TaskError;
-use crate::engine::job::Work;
-use crate::engine::schema::{Args, ArgsSchema, Field, FieldType};
-use crate::engine::value::Value;
-use crate::tasks::Task;
+use crate::prelude::*;
 
-const FIELDS: &[Field] = &[Field::required("iterations", FieldType::SAFE_UINT, "how many numbers to add, from 0 up")];
+#[derive(TaskArgs)]
+pub struct SumArgs {
+    /// how many numbers to add, from 0 up
+    pub iterations: u64,
+}
 
 /// Iterations between two cancellation checks: about a millisecond of work.
 const CHUNK: u64 = 1 << 20;
 
-pub struct Sum;
-
-impl Task for Sum {
-    fn name(&self) -> &'static str {
-        "sum"
-    }
-    fn description(&self) -> &'static str {
-        "Sum of 0 … iterations-1 by looping; posts { progress } at every whole percent"
-    }
-    fn args(&self) -> ArgsSchema {
-        ArgsSchema::Object(FIELDS)
-    }
-    fn result(&self) -> &'static str {
-        "number | bigint"
-    }
-    fn prepare(&self, args: Value) -> Result<Work, TaskError> {
-        let iterations = Args::parse(&self.args(), args)?.u64("iterations")?;
-        Ok(Box::new(move |ctx| sum(iterations, ctx).map(Value::exact_integer)))
-    }
-}
-
+/// Sum of 0 … iterations-1 by looping; posts { progress } at every whole percent
+///
 /// The loop the seeds run in JS (`for (let i = 0; i < n; i++) total += i`), exact in 128 bits.
 /// `black_box` keeps the compiler from replacing the loop with n(n-1)/2: the point is the work.
-pub fn sum(iterations: u64, ctx: &TaskContext) -> Result<u128, TaskError> {
+#[task(name = "sum")]
+pub fn sum(args: SumArgs, ctx: &TaskContext) -> Result<u128, TaskError> {
+    let iterations = args.iterations;
     let mut total: u128 = 0;
     let mut progress = ctx.progress(iterations);
     let mut i = 0;

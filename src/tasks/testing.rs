@@ -3,11 +3,8 @@
 
 use std::sync::Arc;
 
-use crate::engine::error::TaskError;
-use crate::engine::job::Work;
-use crate::engine::schema::{Args, ArgsSchema, Field, FieldType};
-use crate::engine::value::Value;
-use crate::tasks::{Task, TaskRegistry};
+use crate::prelude::*;
+use crate::tasks::TaskRegistry;
 
 pub(crate) fn register(registry: &mut TaskRegistry) {
     registry.register(Arc::new(Panic));
@@ -16,106 +13,52 @@ pub(crate) fn register(registry: &mut TaskRegistry) {
     registry.register(Arc::new(Spin));
 }
 
-const MESSAGE: &[Field] = &[Field::optional("message", FieldType::String { one_of: &[] }, "the text")];
-
-/// Panics with `message`.
-struct Panic;
-impl Task for Panic {
-    fn name(&self) -> &'static str {
-        "__panic"
-    }
-    fn description(&self) -> &'static str {
-        "Test only: panics with `message`"
-    }
-    fn args(&self) -> ArgsSchema {
-        ArgsSchema::Object(MESSAGE)
-    }
-    fn result(&self) -> &'static str {
-        "never"
-    }
-    fn prepare(&self, args: Value) -> Result<Work, TaskError> {
-        let message = Args::parse(&self.args(), args)?.opt_str("message")?.unwrap_or("test panic").to_owned();
-        Ok(Box::new(move |_| panic!("{message}")))
-    }
+#[derive(TaskArgs)]
+struct MessageArgs {
+    /// the text
+    message: Option<String>,
 }
 
-/// Fails with `message`, after posting one message.
-struct Fail;
-impl Task for Fail {
-    fn name(&self) -> &'static str {
-        "__fail"
-    }
-    fn description(&self) -> &'static str {
-        "Test only: posts { before: 'failing' }, then fails with `message`"
-    }
-    fn args(&self) -> ArgsSchema {
-        ArgsSchema::Object(MESSAGE)
-    }
-    fn result(&self) -> &'static str {
-        "never"
-    }
-    fn prepare(&self, args: Value) -> Result<Work, TaskError> {
-        let message = Args::parse(&self.args(), args)?.opt_str("message")?.unwrap_or("test failure").to_owned();
-        Ok(Box::new(move |ctx| {
-            ctx.post(Value::object([("before", Value::String("failing".into()))]));
-            Err(TaskError::failed(message))
-        }))
-    }
+/// Test only: panics with `message`
+#[task(name = "__panic", result = "never", type_name = "Panic")]
+fn panic_task(args: MessageArgs, _ctx: &TaskContext) -> Result<(), TaskError> {
+    panic!("{}", args.message.as_deref().unwrap_or("test panic"))
 }
 
-const COUNT: &[Field] = &[Field::required("count", FieldType::SAFE_UINT, "how many messages")];
-
-/// Posts `count` messages `{ i, backlog }` as fast as it can (`backlog`: its messages still undelivered
-/// just before posting this one), then resolves with how many it posted.
-struct Flood;
-impl Task for Flood {
-    fn name(&self) -> &'static str {
-        "__flood"
-    }
-    fn description(&self) -> &'static str {
-        "Test only: posts `count` messages { i, backlog } as fast as it can; resolves with the count posted"
-    }
-    fn args(&self) -> ArgsSchema {
-        ArgsSchema::Object(COUNT)
-    }
-    fn result(&self) -> &'static str {
-        "number"
-    }
-    fn prepare(&self, args: Value) -> Result<Work, TaskError> {
-        let count = Args::parse(&self.args(), args)?.u64("count")?;
-        Ok(Box::new(move |ctx| {
-            for i in 0..count {
-                ctx.check()?;
-                let backlog = Value::Number(ctx.undelivered_messages() as f64);
-                ctx.post(Value::object([("i", Value::Number(i as f64)), ("backlog", backlog)]));
-            }
-            Ok(Value::Number(count as f64))
-        }))
-    }
+/// Test only: posts { before: 'failing' }, then fails with `message`
+#[task(name = "__fail", result = "never", type_name = "Fail")]
+fn fail(args: MessageArgs, ctx: &TaskContext) -> Result<(), TaskError> {
+    ctx.post(Value::object([("before", Value::String("failing".into()))]));
+    Err(TaskError::failed(args.message.unwrap_or_else(|| "test failure".into())))
 }
 
-/// Busy-loops until cancelled, checking its flag every iteration: the fastest possible canceller.
-struct Spin;
-impl Task for Spin {
-    fn name(&self) -> &'static str {
-        "__spin"
+#[derive(TaskArgs)]
+struct CountArgs {
+    /// how many messages
+    count: u64,
+}
+
+/// Test only: posts `count` messages { i, backlog } as fast as it can; resolves with the count posted
+///
+/// `backlog`: its messages still undelivered just before posting this one.
+#[task(name = "__flood", type_name = "Flood")]
+fn flood(args: CountArgs, ctx: &TaskContext) -> Result<f64, TaskError> {
+    for i in 0..args.count {
+        ctx.check()?;
+        let backlog = Value::Number(ctx.undelivered_messages() as f64);
+        ctx.post(Value::object([("i", Value::Number(i as f64)), ("backlog", backlog)]));
     }
-    fn description(&self) -> &'static str {
-        "Test only: burns CPU until cancelled; posts { spinning: true } once it has started"
-    }
-    fn args(&self) -> ArgsSchema {
-        ArgsSchema::Any
-    }
-    fn result(&self) -> &'static str {
-        "never"
-    }
-    fn prepare(&self, _args: Value) -> Result<Work, TaskError> {
-        Ok(Box::new(move |ctx| {
-            ctx.post(Value::object([("spinning", Value::Bool(true))]));
-            loop {
-                ctx.check()?;
-                std::hint::spin_loop();
-            }
-        }))
+    Ok(args.count as f64)
+}
+
+/// Test only: burns CPU until cancelled; posts { spinning: true } once it has started
+///
+/// It checks its flag every iteration: the fastest possible canceller.
+#[task(name = "__spin", result = "never", type_name = "Spin")]
+fn spin(_args: Value, ctx: &TaskContext) -> Result<(), TaskError> {
+    ctx.post(Value::object([("spinning", Value::Bool(true))]));
+    loop {
+        ctx.check()?;
+        std::hint::spin_loop();
     }
 }

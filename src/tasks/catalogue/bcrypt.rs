@@ -13,12 +13,8 @@ use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use base64::Engine as _;
 use subtle::ConstantTimeEq;
 
-use crate::engine::context::TaskContext;
-use crate::engine::error::TaskError;
-use crate::engine::job::Work;
-use crate::engine::schema::{Args, ArgsSchema, Field, FieldType};
-use crate::engine::value::Value;
-use crate::tasks::Task;
+use crate::engine::schema::FieldType;
+use crate::prelude::*;
 
 /// bcrypt's own base64 alphabet, unpadded. Decoding ignores the unused low bits of the last
 /// character, as OpenBSD's decoder does, so hashes from any implementation parse.
@@ -32,103 +28,102 @@ const B64: GeneralPurpose = GeneralPurpose::new(
 
 const VERSIONS: &[&str] = &["2a", "2b"];
 
-const HASH_FIELDS: &[Field] = &[
-    Field::required("password", FieldType::BytesOrString, "the password; a string is taken as UTF-8; bytes past 72 are ignored"),
-    Field::optional("cost", FieldType::Integer { min: 4, max: 31 }, "log2 of the rounds; default 10"),
-    Field::optional(
-        "salt",
-        FieldType::BytesOrString,
-        "16 bytes, or a salt string from bcrypt.genSalt ('$2b$10$' + 22 characters, which sets cost and version); default random",
-    ),
-    Field::optional("version", FieldType::String { one_of: VERSIONS }, "the prefix written; default '2b'"),
-];
-
-const VERIFY_FIELDS: &[Field] = &[
-    Field::required("password", FieldType::BytesOrString, "the password to check; a string is taken as UTF-8"),
-    Field::required("hash", FieldType::String { one_of: &[] }, "a bcrypt hash: '$2a$', '$2b$' or '$2y$', cost, then 53 characters"),
-];
-
-pub struct BcryptHash;
-
-impl Task for BcryptHash {
-    fn name(&self) -> &'static str {
-        "bcryptHash"
-    }
-    fn description(&self) -> &'static str {
-        "bcrypt password hash ('$2b$10$…'), readable by the npm bcrypt and bcryptjs packages; progress and cancellation"
-    }
-    fn args(&self) -> ArgsSchema {
-        ArgsSchema::Object(HASH_FIELDS)
-    }
-    fn result(&self) -> &'static str {
-        "string"
-    }
-    fn prepare(&self, args: Value) -> Result<Work, TaskError> {
-        let mut args = Args::parse(&self.args(), args)?;
-        let mut cost = args.opt_u64("cost")?.map(|c| c as u32);
-        let mut version = args.opt_str("version")?.map(str::to_owned);
-        let salt: Option<[u8; 16]> = match args.opt_value("salt") {
-            None => None,
-            Some(Value::String(s)) => {
-                if cost.is_some() || version.is_some() {
-                    return Err(TaskError::invalid_arg("salt", "a salt string sets cost and version: give neither with it"));
-                }
-                let (v, c, salt) = parse_salt(s).map_err(|m| TaskError::invalid_arg("salt", m))?;
-                (version, cost) = (Some(v.to_owned()), Some(c));
-                Some(salt)
-            }
-            Some(Value::Bytes(b)) => {
-                Some(<[u8; 16]>::try_from(&b[..]).map_err(|_| TaskError::invalid_arg("salt", format!("expected 16 bytes, got {}", b.len())))?)
-            }
-            Some(other) => return Err(TaskError::invalid_arg("salt", format!("expected a string or 16 bytes, got {}", other.type_name()))),
-        };
-        let cost = cost.unwrap_or(10);
-        let version = version.unwrap_or_else(|| "2b".into());
-        let password = args.take_bytes("password")?.unwrap_or_else(|| Vec::new().into());
-        Ok(Box::new(move |ctx| {
-            let salt = match salt {
-                Some(s) => s,
-                None => {
-                    let mut s = [0u8; 16];
-                    getrandom::fill(&mut s).map_err(|e| TaskError::failed(format!("no system randomness for a salt: {e}")))?;
-                    s
-                }
-            };
-            let hash = bcrypt(cost, &salt, &password, ctx)?;
-            Ok(Value::String(format!("${version}${cost:02}${}{}", B64.encode(salt), B64.encode(&hash[..23]))))
-        }))
-    }
+#[derive(TaskArgs)]
+pub struct BcryptHashArgs {
+    /// the password; a string is taken as UTF-8; bytes past 72 are ignored
+    #[arg(or_string)]
+    pub password: Bytes,
+    /// log2 of the rounds; default 10
+    #[arg(min = 4, max = 31)]
+    pub cost: Option<u32>,
+    /// 16 bytes, or a salt string from bcrypt.genSalt ('$2b$10$' + 22 characters, which sets cost and version); default random
+    #[arg(kind = FieldType::BytesOrString)]
+    pub salt: Option<Value>,
+    /// the prefix written; default '2b'
+    #[arg(one_of = VERSIONS)]
+    pub version: Option<String>,
 }
 
-pub struct BcryptVerify;
+/// A bcrypt hash to compute, its salt string (if any) already read.
+pub struct BcryptHashJob {
+    cost: u32,
+    version: String,
+    salt: Option<[u8; 16]>,
+    password: Bytes,
+}
 
-impl Task for BcryptVerify {
-    fn name(&self) -> &'static str {
-        "bcryptVerify"
-    }
-    fn description(&self) -> &'static str {
-        "Checks a password against a bcrypt hash (from bcryptHash, npm bcrypt or bcryptjs), in constant time"
-    }
-    fn args(&self) -> ArgsSchema {
-        ArgsSchema::Object(VERIFY_FIELDS)
-    }
-    fn result(&self) -> &'static str {
-        "boolean"
-    }
-    fn prepare(&self, args: Value) -> Result<Work, TaskError> {
-        let mut args = Args::parse(&self.args(), args)?;
-        let hash = args.opt_str("hash")?.unwrap_or_default();
-        if hash.len() != 60 || !hash.is_ascii() {
-            return Err(TaskError::invalid_arg("hash", "not a bcrypt hash (expected 60 ASCII characters)"));
+fn check_bcrypt_hash(args: BcryptHashArgs) -> Result<BcryptHashJob, TaskError> {
+    let (mut cost, mut version) = (args.cost, args.version);
+    let salt: Option<[u8; 16]> = match args.salt {
+        None => None,
+        Some(Value::String(s)) => {
+            if cost.is_some() || version.is_some() {
+                return Err(TaskError::invalid_arg("salt", "a salt string sets cost and version: give neither with it"));
+            }
+            let (v, c, salt) = parse_salt(&s).map_err(|m| TaskError::invalid_arg("salt", m))?;
+            (version, cost) = (Some(v.to_owned()), Some(c));
+            Some(salt)
         }
-        let (_, cost, salt) = parse_salt(&hash[..29]).map_err(|m| TaskError::invalid_arg("hash", m))?;
-        let expected = decode_exact::<23>(&hash[29..]).ok_or_else(|| TaskError::invalid_arg("hash", "the checksum is not bcrypt base64"))?;
-        let password = args.take_bytes("password")?.unwrap_or_else(|| Vec::new().into());
-        Ok(Box::new(move |ctx| {
-            let computed = bcrypt(cost, &salt, &password, ctx)?;
-            Ok(Value::Bool(computed[..23].ct_eq(&expected).into()))
-        }))
+        Some(Value::Bytes(b)) => {
+            Some(<[u8; 16]>::try_from(&b[..]).map_err(|_| TaskError::invalid_arg("salt", format!("expected 16 bytes, got {}", b.len())))?)
+        }
+        Some(other) => return Err(TaskError::invalid_arg("salt", format!("expected a string or 16 bytes, got {}", other.type_name()))),
+    };
+    Ok(BcryptHashJob {
+        cost: cost.unwrap_or(10),
+        version: version.unwrap_or_else(|| "2b".into()),
+        salt,
+        password: args.password,
+    })
+}
+
+/// bcrypt password hash ('$2b$10$…'), readable by the npm bcrypt and bcryptjs packages; progress and cancellation
+#[task(name = "bcryptHash", prepare = check_bcrypt_hash)]
+pub fn bcrypt_hash(job: BcryptHashJob, ctx: &TaskContext) -> Result<String, TaskError> {
+    let salt = match job.salt {
+        Some(s) => s,
+        None => {
+            let mut s = [0u8; 16];
+            getrandom::fill(&mut s).map_err(|e| TaskError::failed(format!("no system randomness for a salt: {e}")))?;
+            s
+        }
+    };
+    let hash = bcrypt(job.cost, &salt, &job.password, ctx)?;
+    Ok(format!("${}${:02}${}{}", job.version, job.cost, B64.encode(salt), B64.encode(&hash[..23])))
+}
+
+#[derive(TaskArgs)]
+pub struct BcryptVerifyArgs {
+    /// the password to check; a string is taken as UTF-8
+    #[arg(or_string)]
+    pub password: Bytes,
+    /// a bcrypt hash: '$2a$', '$2b$' or '$2y$', cost, then 53 characters
+    pub hash: String,
+}
+
+/// A password to check against a parsed bcrypt hash.
+pub struct BcryptVerifyJob {
+    cost: u32,
+    salt: [u8; 16],
+    expected: [u8; 23],
+    password: Bytes,
+}
+
+fn check_bcrypt_verify(args: BcryptVerifyArgs) -> Result<BcryptVerifyJob, TaskError> {
+    let hash = &args.hash;
+    if hash.len() != 60 || !hash.is_ascii() {
+        return Err(TaskError::invalid_arg("hash", "not a bcrypt hash (expected 60 ASCII characters)"));
     }
+    let (_, cost, salt) = parse_salt(&hash[..29]).map_err(|m| TaskError::invalid_arg("hash", m))?;
+    let expected = decode_exact::<23>(&hash[29..]).ok_or_else(|| TaskError::invalid_arg("hash", "the checksum is not bcrypt base64"))?;
+    Ok(BcryptVerifyJob { cost, salt, expected, password: args.password })
+}
+
+/// Checks a password against a bcrypt hash (from bcryptHash, npm bcrypt or bcryptjs), in constant time
+#[task(name = "bcryptVerify", prepare = check_bcrypt_verify)]
+pub fn bcrypt_verify(job: BcryptVerifyJob, ctx: &TaskContext) -> Result<bool, TaskError> {
+    let computed = bcrypt(job.cost, &job.salt, &job.password, ctx)?;
+    Ok(computed[..23].ct_eq(&job.expected).into())
 }
 
 /// Parses `$2b$10$` + 22 salt characters: the version, the cost and the 16 salt bytes.

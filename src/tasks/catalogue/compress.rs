@@ -9,12 +9,8 @@ use std::sync::Arc;
 use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress, Status};
 
 use super::CHUNK;
-use crate::engine::context::TaskContext;
-use crate::engine::error::TaskError;
-use crate::engine::job::Work;
-use crate::engine::schema::{Args, ArgsSchema, Field, FieldType};
-use crate::engine::value::Value;
-use crate::tasks::Task;
+use crate::prelude::*;
+use crate::tasks::TaskRegistry;
 
 /// The default `maxOutputLength` of every decompressor: 1 GiB. Node's own default is the largest
 /// Buffer; ours is lower so that a decompression bomb fails fast unless the caller opts in.
@@ -23,24 +19,17 @@ pub(crate) const DEFAULT_MAX_OUTPUT: u64 = 1 << 30;
 const MAX_OUTPUT_LIMIT: i64 = 1 << 32;
 
 /// Every compression task.
-pub(crate) fn tasks() -> Vec<Arc<dyn Task>> {
-    use Codec::*;
-    use Direction::*;
-    [
-        ("gzip", Zlib(Format::Gzip), Compress),
-        ("gunzip", Zlib(Format::Gzip), Decompress),
-        ("deflate", Zlib(Format::Zlib), Compress),
-        ("inflate", Zlib(Format::Zlib), Decompress),
-        ("deflateRaw", Zlib(Format::Raw), Compress),
-        ("inflateRaw", Zlib(Format::Raw), Decompress),
-        ("brotliCompress", Brotli, Compress),
-        ("brotliDecompress", Brotli, Decompress),
-        ("zstdCompress", Zstd, Compress),
-        ("zstdDecompress", Zstd, Decompress),
-    ]
-    .into_iter()
-    .map(|(name, codec, direction)| Arc::new(CompressionTask { name, codec, direction }) as Arc<dyn Task>)
-    .collect()
+pub(crate) fn register(registry: &mut TaskRegistry) {
+    registry.register(Arc::new(Gzip));
+    registry.register(Arc::new(Gunzip));
+    registry.register(Arc::new(Deflate));
+    registry.register(Arc::new(Inflate));
+    registry.register(Arc::new(DeflateRaw));
+    registry.register(Arc::new(InflateRaw));
+    registry.register(Arc::new(BrotliCompress));
+    registry.register(Arc::new(BrotliDecompress));
+    registry.register(Arc::new(ZstdCompress));
+    registry.register(Arc::new(ZstdDecompress));
 }
 
 /// The container around a deflate stream, as `node:zlib` names its pairs.
@@ -54,119 +43,119 @@ enum Format {
     Raw,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Codec {
-    Zlib(Format),
-    Brotli,
-    Zstd,
+#[derive(TaskArgs)]
+pub struct ZlibCompressArgs {
+    /// the input; a string is taken as UTF-8
+    #[arg(or_string)]
+    pub data: Bytes,
+    /// 0 (store) to 9 (smallest); default -1, zlib's default (6)
+    #[arg(min = -1, max = 9, default = -1)]
+    pub level: i32,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Direction {
-    Compress,
-    Decompress,
-}
-
-const DATA: Field = Field::required("data", FieldType::BytesOrString, "the input; a string is taken as UTF-8");
-const MAX_OUTPUT: Field = Field::optional(
-    "maxOutputLength",
-    FieldType::Integer { min: 1, max: MAX_OUTPUT_LIMIT },
-    "fail with ERR_TASK_FAILED once the output would pass this many bytes; default 1 GiB",
-);
-
-const ZLIB_COMPRESS: &[Field] = &[
-    DATA,
-    Field::optional("level", FieldType::Integer { min: -1, max: 9 }, "0 (store) to 9 (smallest); default -1, zlib's default (6)"),
-];
-const BROTLI_COMPRESS: &[Field] = &[
-    DATA,
-    Field::optional("quality", FieldType::Integer { min: 0, max: 11 }, "0 (fastest) to 11 (smallest); default 11, as node:zlib"),
-    Field::optional("lgwin", FieldType::Integer { min: 10, max: 24 }, "log2 of the window size; default 22, as node:zlib"),
-];
-const ZSTD_COMPRESS: &[Field] = &[
-    DATA,
-    Field::optional("level", FieldType::Integer { min: -131072, max: 22 }, "negative (fastest) to 22 (smallest); default 3"),
-];
-const DECOMPRESS: &[Field] = &[DATA, MAX_OUTPUT];
-
-struct CompressionTask {
-    name: &'static str,
-    codec: Codec,
-    direction: Direction,
-}
-
-impl Task for CompressionTask {
-    fn name(&self) -> &'static str {
-        self.name
-    }
-
-    fn description(&self) -> &'static str {
-        match (self.codec, self.direction) {
-            (Codec::Zlib(Format::Gzip), Direction::Compress) => "gzip (RFC 1952), readable by zlib.gunzip; progress on large inputs",
-            (Codec::Zlib(Format::Gzip), Direction::Decompress) => {
-                "Decompresses gzip, including multi-member files, as zlib.gunzip; bounded by maxOutputLength"
-            }
-            (Codec::Zlib(Format::Zlib), Direction::Compress) => "zlib-wrapped deflate (RFC 1950), readable by zlib.inflate",
-            (Codec::Zlib(Format::Zlib), Direction::Decompress) => "Decompresses zlib-wrapped deflate, as zlib.inflate; bounded by maxOutputLength",
-            (Codec::Zlib(Format::Raw), Direction::Compress) => "Raw deflate (RFC 1951), readable by zlib.inflateRaw",
-            (Codec::Zlib(Format::Raw), Direction::Decompress) => "Decompresses raw deflate, as zlib.inflateRaw; bounded by maxOutputLength",
-            (Codec::Brotli, Direction::Compress) => "Brotli (RFC 7932), readable by zlib.brotliDecompress",
-            (Codec::Brotli, Direction::Decompress) => "Decompresses brotli, as zlib.brotliDecompress; bounded by maxOutputLength",
-            (Codec::Zstd, Direction::Compress) => "Zstandard (RFC 8878) frame, readable by the zstd CLI",
-            (Codec::Zstd, Direction::Decompress) => "Decompresses Zstandard frames (one or more); bounded by maxOutputLength",
+impl ZlibCompressArgs {
+    /// zlib's Z_DEFAULT_COMPRESSION (-1) means level 6.
+    fn level(&self) -> u32 {
+        if self.level < 0 {
+            6
+        } else {
+            self.level as u32
         }
     }
-
-    fn args(&self) -> ArgsSchema {
-        ArgsSchema::Object(match (self.codec, self.direction) {
-            (_, Direction::Decompress) => DECOMPRESS,
-            (Codec::Zlib(_), Direction::Compress) => ZLIB_COMPRESS,
-            (Codec::Brotli, Direction::Compress) => BROTLI_COMPRESS,
-            (Codec::Zstd, Direction::Compress) => ZSTD_COMPRESS,
-        })
-    }
-
-    fn result(&self) -> &'static str {
-        "Buffer"
-    }
-
-    fn prepare(&self, args: Value) -> Result<Work, TaskError> {
-        let mut args = Args::parse(&self.args(), args)?;
-        let data = args.take_bytes("data")?.unwrap_or_else(|| Vec::new().into());
-        let (name, codec) = (self.name, self.codec);
-        let run: BytesWork = match (codec, self.direction) {
-            (Codec::Zlib(format), Direction::Compress) => {
-                // zlib's Z_DEFAULT_COMPRESSION (-1) means level 6.
-                let level = match args.opt_i64("level")? {
-                    None | Some(-1) => 6,
-                    Some(l) => l as u32,
-                };
-                Box::new(move |ctx| zlib_compress(name, &data, format, level, ctx))
-            }
-            (Codec::Brotli, Direction::Compress) => {
-                let quality = args.opt_u64("quality")?.unwrap_or(11) as i32;
-                let lgwin = args.opt_u64("lgwin")?.unwrap_or(22) as i32;
-                Box::new(move |ctx| brotli_compress(&data, quality, lgwin, ctx))
-            }
-            (Codec::Zstd, Direction::Compress) => {
-                let level = args.opt_i64("level")?.unwrap_or(3) as i32;
-                Box::new(move |ctx| zstd_compress(name, &data, level, ctx))
-            }
-            (_, Direction::Decompress) => {
-                let limit = args.opt_u64("maxOutputLength")?.unwrap_or(DEFAULT_MAX_OUTPUT) as usize;
-                match codec {
-                    Codec::Zlib(format) => Box::new(move |ctx| zlib_decompress(name, &data, format, limit, ctx)),
-                    Codec::Brotli => Box::new(move |ctx| brotli_decompress(name, &data, limit, ctx)),
-                    Codec::Zstd => Box::new(move |ctx| zstd_decompress(name, &data, limit, ctx)),
-                }
-            }
-        };
-        Ok(Box::new(move |ctx| run(ctx).map(|out| Value::Bytes(out.into()))))
-    }
 }
 
-/// The work of one compression task, before its output becomes a Buffer.
-type BytesWork = Box<dyn FnOnce(&TaskContext) -> Result<Vec<u8>, TaskError> + Send>;
+#[derive(TaskArgs)]
+pub struct BrotliCompressArgs {
+    /// the input; a string is taken as UTF-8
+    #[arg(or_string)]
+    pub data: Bytes,
+    /// 0 (fastest) to 11 (smallest); default 11, as node:zlib
+    #[arg(max = 11, default = 11)]
+    pub quality: u32,
+    /// log2 of the window size; default 22, as node:zlib
+    #[arg(min = 10, max = 24, default = 22)]
+    pub lgwin: u32,
+}
+
+#[derive(TaskArgs)]
+pub struct ZstdCompressArgs {
+    /// the input; a string is taken as UTF-8
+    #[arg(or_string)]
+    pub data: Bytes,
+    /// negative (fastest) to 22 (smallest); default 3
+    #[arg(min = -131072, max = 22, default = 3)]
+    pub level: i32,
+}
+
+#[derive(TaskArgs)]
+pub struct DecompressArgs {
+    /// the input; a string is taken as UTF-8
+    #[arg(or_string)]
+    pub data: Bytes,
+    /// fail with ERR_TASK_FAILED once the output would pass this many bytes; default 1 GiB
+    #[arg(min = 1, max = MAX_OUTPUT_LIMIT, default = DEFAULT_MAX_OUTPUT)]
+    pub max_output_length: u64,
+}
+
+/// gzip (RFC 1952), readable by zlib.gunzip; progress on large inputs
+#[task(name = "gzip")]
+fn gzip(args: ZlibCompressArgs, ctx: &TaskContext) -> Result<Vec<u8>, TaskError> {
+    zlib_compress("gzip", &args.data, Format::Gzip, args.level(), ctx)
+}
+
+/// Decompresses gzip, including multi-member files, as zlib.gunzip; bounded by maxOutputLength
+#[task(name = "gunzip")]
+fn gunzip(args: DecompressArgs, ctx: &TaskContext) -> Result<Vec<u8>, TaskError> {
+    zlib_decompress("gunzip", &args.data, Format::Gzip, args.max_output_length as usize, ctx)
+}
+
+/// zlib-wrapped deflate (RFC 1950), readable by zlib.inflate
+#[task(name = "deflate")]
+fn deflate(args: ZlibCompressArgs, ctx: &TaskContext) -> Result<Vec<u8>, TaskError> {
+    zlib_compress("deflate", &args.data, Format::Zlib, args.level(), ctx)
+}
+
+/// Decompresses zlib-wrapped deflate, as zlib.inflate; bounded by maxOutputLength
+#[task(name = "inflate")]
+fn inflate(args: DecompressArgs, ctx: &TaskContext) -> Result<Vec<u8>, TaskError> {
+    zlib_decompress("inflate", &args.data, Format::Zlib, args.max_output_length as usize, ctx)
+}
+
+/// Raw deflate (RFC 1951), readable by zlib.inflateRaw
+#[task(name = "deflateRaw")]
+fn deflate_raw(args: ZlibCompressArgs, ctx: &TaskContext) -> Result<Vec<u8>, TaskError> {
+    zlib_compress("deflateRaw", &args.data, Format::Raw, args.level(), ctx)
+}
+
+/// Decompresses raw deflate, as zlib.inflateRaw; bounded by maxOutputLength
+#[task(name = "inflateRaw")]
+fn inflate_raw(args: DecompressArgs, ctx: &TaskContext) -> Result<Vec<u8>, TaskError> {
+    zlib_decompress("inflateRaw", &args.data, Format::Raw, args.max_output_length as usize, ctx)
+}
+
+/// Brotli (RFC 7932), readable by zlib.brotliDecompress
+#[task(name = "brotliCompress")]
+fn brotli_compress(args: BrotliCompressArgs, ctx: &TaskContext) -> Result<Vec<u8>, TaskError> {
+    brotli_compress_bytes(&args.data, args.quality as i32, args.lgwin as i32, ctx)
+}
+
+/// Decompresses brotli, as zlib.brotliDecompress; bounded by maxOutputLength
+#[task(name = "brotliDecompress")]
+fn brotli_decompress(args: DecompressArgs, ctx: &TaskContext) -> Result<Vec<u8>, TaskError> {
+    brotli_decompress_bytes("brotliDecompress", &args.data, args.max_output_length as usize, ctx)
+}
+
+/// Zstandard (RFC 8878) frame, readable by the zstd CLI
+#[task(name = "zstdCompress")]
+fn zstd_compress(args: ZstdCompressArgs, ctx: &TaskContext) -> Result<Vec<u8>, TaskError> {
+    zstd_compress_bytes("zstdCompress", &args.data, args.level, ctx)
+}
+
+/// Decompresses Zstandard frames (one or more); bounded by maxOutputLength
+#[task(name = "zstdDecompress")]
+fn zstd_decompress(args: DecompressArgs, ctx: &TaskContext) -> Result<Vec<u8>, TaskError> {
+    zstd_decompress_bytes("zstdDecompress", &args.data, args.max_output_length as usize, ctx)
+}
 
 /// Hands back unused capacity when it is worth it: the Vec becomes a Buffer as is.
 fn trimmed(mut out: Vec<u8>) -> Vec<u8> {
@@ -261,7 +250,7 @@ fn zlib_decompress(name: &str, data: &[u8], format: Format, limit: usize, ctx: &
     }
 }
 
-fn brotli_compress(data: &[u8], quality: i32, lgwin: i32, ctx: &TaskContext) -> Result<Vec<u8>, TaskError> {
+fn brotli_compress_bytes(data: &[u8], quality: i32, lgwin: i32, ctx: &TaskContext) -> Result<Vec<u8>, TaskError> {
     let params = brotli::enc::BrotliEncoderParams { quality, lgwin, ..Default::default() };
     let mut writer = brotli::CompressorWriter::with_params(Vec::with_capacity(data.len() / 4 + 1024), 64 * 1024, &params);
     let mut progress = ctx.progress(data.len() as u64);
@@ -275,7 +264,7 @@ fn brotli_compress(data: &[u8], quality: i32, lgwin: i32, ctx: &TaskContext) -> 
     Ok(trimmed(writer.into_inner()))
 }
 
-fn brotli_decompress(name: &str, data: &[u8], limit: usize, ctx: &TaskContext) -> Result<Vec<u8>, TaskError> {
+fn brotli_decompress_bytes(name: &str, data: &[u8], limit: usize, ctx: &TaskContext) -> Result<Vec<u8>, TaskError> {
     use brotli::enc::StandardAlloc;
     use brotli::{BrotliDecompressStream, BrotliResult, BrotliState};
 
@@ -321,7 +310,7 @@ fn brotli_decompress(name: &str, data: &[u8], limit: usize, ctx: &TaskContext) -
     }
 }
 
-fn zstd_compress(name: &str, data: &[u8], level: i32, ctx: &TaskContext) -> Result<Vec<u8>, TaskError> {
+fn zstd_compress_bytes(name: &str, data: &[u8], level: i32, ctx: &TaskContext) -> Result<Vec<u8>, TaskError> {
     let failed = |e: std::io::Error| TaskError::failed(format!("{name}: {e}"));
     let mut encoder = zstd::stream::write::Encoder::new(Vec::with_capacity(data.len() / 4 + 1024), level).map_err(failed)?;
     // The frame records the content size, as the zstd CLI and Node's zstdCompress do for one-shot input.
@@ -337,7 +326,7 @@ fn zstd_compress(name: &str, data: &[u8], level: i32, ctx: &TaskContext) -> Resu
     Ok(trimmed(encoder.finish().map_err(failed)?))
 }
 
-fn zstd_decompress(name: &str, data: &[u8], limit: usize, ctx: &TaskContext) -> Result<Vec<u8>, TaskError> {
+fn zstd_decompress_bytes(name: &str, data: &[u8], limit: usize, ctx: &TaskContext) -> Result<Vec<u8>, TaskError> {
     use zstd::stream::raw::{Decoder, InBuffer, Operation, OutBuffer};
 
     let invalid = |e: std::io::Error| TaskError::failed(format!("{name}: invalid compressed data: {e}"));

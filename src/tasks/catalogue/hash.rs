@@ -5,12 +5,7 @@
 use sha2::Digest;
 
 use super::{encode, feed_chunks, ENCODINGS};
-use crate::engine::context::TaskContext;
-use crate::engine::error::TaskError;
-use crate::engine::job::Work;
-use crate::engine::schema::{Args, ArgsSchema, Field, FieldType};
-use crate::engine::value::Value;
-use crate::tasks::Task;
+use crate::prelude::*;
 
 /// Every algorithm `hash` accepts: `node:crypto`'s names, then `blake3`.
 pub(crate) const ALGORITHMS: &[&str] = &[
@@ -31,37 +26,24 @@ pub(crate) const ALGORITHMS: &[&str] = &[
     "blake3",
 ];
 
-const FIELDS: &[Field] = &[
-    Field::required("algorithm", FieldType::String { one_of: ALGORITHMS }, "the digest algorithm, named as node:crypto names it"),
-    Field::required("data", FieldType::BytesOrString, "what to hash; a string is hashed as its UTF-8 bytes"),
-    Field::optional("encoding", FieldType::String { one_of: ENCODINGS }, "the result's form; default 'buffer'"),
-];
+#[derive(TaskArgs)]
+pub struct HashArgs {
+    /// the digest algorithm, named as node:crypto names it
+    #[arg(one_of = ALGORITHMS)]
+    pub algorithm: String,
+    /// what to hash; a string is hashed as its UTF-8 bytes
+    #[arg(or_string)]
+    pub data: Bytes,
+    /// the result's form; default 'buffer'
+    #[arg(one_of = ENCODINGS)]
+    pub encoding: Option<String>,
+}
 
-pub struct Hash;
-
-impl Task for Hash {
-    fn name(&self) -> &'static str {
-        "hash"
-    }
-    fn description(&self) -> &'static str {
-        "Message digest (md5, sha1, sha2, sha3, blake2, blake3), identical to crypto.createHash; progress on large inputs"
-    }
-    fn args(&self) -> ArgsSchema {
-        ArgsSchema::Object(FIELDS)
-    }
-    fn result(&self) -> &'static str {
-        "Buffer | string"
-    }
-    fn prepare(&self, args: Value) -> Result<Work, TaskError> {
-        let mut args = Args::parse(&self.args(), args)?;
-        let algorithm = args.opt_str("algorithm")?.unwrap_or_default().to_owned();
-        let encoding = args.opt_str("encoding")?.map(str::to_owned);
-        let data = args.take_bytes("data")?.unwrap_or_else(|| Vec::new().into());
-        Ok(Box::new(move |ctx| {
-            let digest = digest(&algorithm, &data, ctx)?;
-            Ok(encode(digest, encoding.as_deref()))
-        }))
-    }
+/// Message digest (md5, sha1, sha2, sha3, blake2, blake3), identical to crypto.createHash; progress on large inputs
+#[task(name = "hash", result = "Buffer | string")]
+pub fn hash(args: HashArgs, ctx: &TaskContext) -> Result<Value, TaskError> {
+    let digest = digest(&args.algorithm, &args.data, ctx)?;
+    Ok(encode(digest, args.encoding.as_deref()))
 }
 
 /// The digest of `data` with `algorithm` (one of `ALGORITHMS`).

@@ -6,12 +6,7 @@ use hmac::digest::{Digest, InvalidLength};
 use hmac::{KeyInit, Mac};
 
 use super::{encode, feed_chunks, ENCODINGS};
-use crate::engine::context::TaskContext;
-use crate::engine::error::TaskError;
-use crate::engine::job::Work;
-use crate::engine::schema::{Args, ArgsSchema, Field, FieldType};
-use crate::engine::value::Value;
-use crate::tasks::Task;
+use crate::prelude::*;
 
 /// The algorithms `hmac` accepts: every `hash` algorithm that `crypto.createHmac` takes, which is all
 /// of them but the last, `blake3` (not an HMAC construction).
@@ -20,39 +15,27 @@ const ALGORITHMS: &[&str] = match super::hash::ALGORITHMS.split_last() {
     None => &[],
 };
 
-const FIELDS: &[Field] = &[
-    Field::required("algorithm", FieldType::String { one_of: ALGORITHMS }, "the digest algorithm, named as node:crypto names it"),
-    Field::required("key", FieldType::BytesOrString, "the secret key, any length; a string is taken as UTF-8"),
-    Field::required("data", FieldType::BytesOrString, "what to authenticate; a string is taken as UTF-8"),
-    Field::optional("encoding", FieldType::String { one_of: ENCODINGS }, "the result's form; default 'buffer'"),
-];
+#[derive(TaskArgs)]
+pub struct HmacArgs {
+    /// the digest algorithm, named as node:crypto names it
+    #[arg(one_of = ALGORITHMS)]
+    pub algorithm: String,
+    /// the secret key, any length; a string is taken as UTF-8
+    #[arg(or_string)]
+    pub key: Bytes,
+    /// what to authenticate; a string is taken as UTF-8
+    #[arg(or_string)]
+    pub data: Bytes,
+    /// the result's form; default 'buffer'
+    #[arg(one_of = ENCODINGS)]
+    pub encoding: Option<String>,
+}
 
-pub struct Hmac;
-
-impl Task for Hmac {
-    fn name(&self) -> &'static str {
-        "hmac"
-    }
-    fn description(&self) -> &'static str {
-        "HMAC with any hash algorithm, identical to crypto.createHmac; progress on large inputs"
-    }
-    fn args(&self) -> ArgsSchema {
-        ArgsSchema::Object(FIELDS)
-    }
-    fn result(&self) -> &'static str {
-        "Buffer | string"
-    }
-    fn prepare(&self, args: Value) -> Result<Work, TaskError> {
-        let mut args = Args::parse(&self.args(), args)?;
-        let algorithm = args.opt_str("algorithm")?.unwrap_or_default().to_owned();
-        let encoding = args.opt_str("encoding")?.map(str::to_owned);
-        let key = args.take_bytes("key")?.unwrap_or_else(|| Vec::new().into());
-        let data = args.take_bytes("data")?.unwrap_or_else(|| Vec::new().into());
-        Ok(Box::new(move |ctx| {
-            let mac = hmac(&algorithm, &key, &data, ctx)?;
-            Ok(encode(mac, encoding.as_deref()))
-        }))
-    }
+/// HMAC with any hash algorithm, identical to crypto.createHmac; progress on large inputs
+#[task(name = "hmac", result = "Buffer | string", type_name = "Hmac")]
+pub fn hmac_task(args: HmacArgs, ctx: &TaskContext) -> Result<Value, TaskError> {
+    let mac = hmac(&args.algorithm, &args.key, &args.data, ctx)?;
+    Ok(encode(mac, args.encoding.as_deref()))
 }
 
 fn hmac(algorithm: &str, key: &[u8], data: &[u8], ctx: &TaskContext) -> Result<Vec<u8>, TaskError> {

@@ -10,12 +10,8 @@ use base64::Engine as _;
 use subtle::ConstantTimeEq;
 
 use super::{encode, ENCODINGS};
-use crate::engine::context::TaskContext;
-use crate::engine::error::TaskError;
-use crate::engine::job::Work;
-use crate::engine::schema::{Args, ArgsSchema, Field, FieldType};
-use crate::engine::value::{Bytes, Value, MAX_SAFE_INTEGER};
-use crate::tasks::Task;
+use crate::engine::value::MAX_SAFE_INTEGER;
+use crate::prelude::*;
 
 mod argon2;
 mod scrypt;
@@ -27,103 +23,105 @@ const MAX_ARGON2_MEMORY_KIB: u32 = 4 * 1024 * 1024;
 
 const ARGON2_TYPES: &[&str] = &["argon2id", "argon2i", "argon2d"];
 
-const ARGON2_HASH: &[Field] = &[
-    Field::required("password", FieldType::BytesOrString, "the password; a string is taken as UTF-8"),
-    Field::optional("salt", FieldType::Bytes, "at least 8 bytes; default 16 random bytes"),
-    Field::optional("secret", FieldType::Bytes, "an optional secret key (pepper), needed again to verify"),
-    Field::optional("type", FieldType::String { one_of: ARGON2_TYPES }, "the variant; default 'argon2id'"),
-    Field::optional("timeCost", FieldType::Integer { min: 1, max: u32::MAX as i64 }, "passes over memory; default 3"),
-    Field::optional(
-        "memoryCost",
-        FieldType::Integer { min: 8, max: MAX_ARGON2_MEMORY_KIB as i64 },
-        "memory in KiB, at least 8 × parallelism; default 65536 (64 MiB)",
-    ),
-    Field::optional("parallelism", FieldType::Integer { min: 1, max: 255 }, "lanes (computed on one pool thread); default 4"),
-    Field::optional("hashLength", FieldType::Integer { min: 4, max: 1024 }, "bytes of hash output; default 32"),
-];
-
-const ARGON2_VERIFY: &[Field] = &[
-    Field::required("password", FieldType::BytesOrString, "the password to check; a string is taken as UTF-8"),
-    Field::required("hash", FieldType::String { one_of: &[] }, "a PHC string such as '$argon2id$v=19$m=65536,t=3,p=4$…$…'"),
-    Field::optional("secret", FieldType::Bytes, "the secret key the hash was made with, if any"),
-];
-
-pub struct Argon2Hash;
-
-impl Task for Argon2Hash {
-    fn name(&self) -> &'static str {
-        "argon2Hash"
-    }
-    fn description(&self) -> &'static str {
-        "Argon2 (RFC 9106) password hash as a PHC string, the format of the npm argon2 package; argon2id by default; progress and cancellation"
-    }
-    fn args(&self) -> ArgsSchema {
-        ArgsSchema::Object(ARGON2_HASH)
-    }
-    fn result(&self) -> &'static str {
-        "string"
-    }
-    fn prepare(&self, args: Value) -> Result<Work, TaskError> {
-        let mut args = Args::parse(&self.args(), args)?;
-        let variant =
-            Variant::from_name(args.opt_str("type")?.unwrap_or("argon2id")).expect("the schema allows only known types");
-        let t = args.opt_u64("timeCost")?.unwrap_or(3) as u32;
-        let m = args.opt_u64("memoryCost")?.unwrap_or(65536) as u32;
-        let p = args.opt_u64("parallelism")?.unwrap_or(4) as u32;
-        let len = args.opt_u64("hashLength")?.unwrap_or(32) as usize;
-        // The schema bounds the time cost and the lanes, so only the memory cost can be wrong here.
-        let params = Params::new(variant, Version::V0x13, m, t, p).map_err(|e| TaskError::invalid_arg("memoryCost", e))?;
-        let salt = args.take_bytes("salt")?;
-        if let Some(salt) = &salt {
-            if salt.len() < MIN_SALT_LEN {
-                return Err(TaskError::invalid_arg("salt", "must be at least 8 bytes"));
-            }
-        }
-        let secret = args.take_bytes("secret")?;
-        let password = args.take_bytes("password")?.unwrap_or_else(|| Vec::new().into());
-        Ok(Box::new(move |ctx| {
-            ctx.check()?;
-            let salt = match salt {
-                Some(s) => s,
-                None => random_bytes(16)?.into(),
-            };
-            let hash = argon2_raw(ctx, &params, secret.as_deref(), &password, &salt, len)?;
-            Ok(Value::String(format!(
-                "${}$v=19$m={m},t={t},p={p}${}${}",
-                variant.name(),
-                STANDARD_NO_PAD.encode(&*salt),
-                STANDARD_NO_PAD.encode(hash)
-            )))
-        }))
-    }
+#[derive(TaskArgs)]
+pub struct Argon2HashArgs {
+    /// the password; a string is taken as UTF-8
+    #[arg(or_string)]
+    pub password: Bytes,
+    /// at least 8 bytes; default 16 random bytes
+    pub salt: Option<Bytes>,
+    /// an optional secret key (pepper), needed again to verify
+    pub secret: Option<Bytes>,
+    /// the variant; default 'argon2id'
+    #[arg(name = "type", one_of = ARGON2_TYPES, default = "argon2id".into())]
+    pub variant: String,
+    /// passes over memory; default 3
+    #[arg(min = 1, default = 3)]
+    pub time_cost: u32,
+    /// memory in KiB, at least 8 × parallelism; default 65536 (64 MiB)
+    #[arg(min = 8, max = MAX_ARGON2_MEMORY_KIB, default = 65536)]
+    pub memory_cost: u32,
+    /// lanes (computed on one pool thread); default 4
+    #[arg(min = 1, max = 255, default = 4)]
+    pub parallelism: u32,
+    /// bytes of hash output; default 32
+    #[arg(min = 4, max = 1024, default = 32)]
+    pub hash_length: usize,
 }
 
-pub struct Argon2Verify;
+/// An argon2 hash to compute: the arguments, checked on the caller's thread.
+pub struct Argon2HashJob {
+    params: Params,
+    salt: Option<Bytes>,
+    secret: Option<Bytes>,
+    password: Bytes,
+    len: usize,
+}
 
-impl Task for Argon2Verify {
-    fn name(&self) -> &'static str {
-        "argon2Verify"
+fn check_argon2_hash(args: Argon2HashArgs) -> Result<Argon2HashJob, TaskError> {
+    let variant = Variant::from_name(&args.variant).expect("the schema allows only known types");
+    let (t, m, p) = (args.time_cost, args.memory_cost, args.parallelism);
+    // The schema bounds the time cost and the lanes, so only the memory cost can be wrong here.
+    let params = Params::new(variant, Version::V0x13, m, t, p).map_err(|e| TaskError::invalid_arg("memoryCost", e))?;
+    if let Some(salt) = &args.salt {
+        if salt.len() < MIN_SALT_LEN {
+            return Err(TaskError::invalid_arg("salt", "must be at least 8 bytes"));
+        }
     }
-    fn description(&self) -> &'static str {
-        "Checks a password against an argon2 PHC string (from argon2Hash or the npm argon2 package), in constant time; progress and cancellation"
-    }
-    fn args(&self) -> ArgsSchema {
-        ArgsSchema::Object(ARGON2_VERIFY)
-    }
-    fn result(&self) -> &'static str {
-        "boolean"
-    }
-    fn prepare(&self, args: Value) -> Result<Work, TaskError> {
-        let mut args = Args::parse(&self.args(), args)?;
-        let phc = parse_phc(args.opt_str("hash")?.unwrap_or_default()).map_err(|m| TaskError::invalid_arg("hash", m))?;
-        let secret = args.take_bytes("secret")?;
-        let password = args.take_bytes("password")?.unwrap_or_else(|| Vec::new().into());
-        Ok(Box::new(move |ctx| {
-            ctx.check()?;
-            let computed = argon2_raw(ctx, &phc.params, secret.as_deref(), &password, &phc.salt, phc.hash.len())?;
-            Ok(Value::Bool(computed.ct_eq(&phc.hash).into()))
-        }))
-    }
+    Ok(Argon2HashJob { params, salt: args.salt, secret: args.secret, password: args.password, len: args.hash_length })
+}
+
+/// Argon2 (RFC 9106) password hash as a PHC string, the format of the npm argon2 package; argon2id by default; progress and cancellation
+#[task(name = "argon2Hash", prepare = check_argon2_hash)]
+pub fn argon2_hash(job: Argon2HashJob, ctx: &TaskContext) -> Result<String, TaskError> {
+    ctx.check()?;
+    let salt = match job.salt {
+        Some(s) => s,
+        None => random_bytes(16)?.into(),
+    };
+    let params = &job.params;
+    let hash = argon2_raw(ctx, params, job.secret.as_deref(), &job.password, &salt, job.len)?;
+    Ok(format!(
+        "${}$v=19$m={},t={},p={}${}${}",
+        params.variant.name(),
+        params.m_cost,
+        params.t_cost,
+        params.lanes,
+        STANDARD_NO_PAD.encode(&*salt),
+        STANDARD_NO_PAD.encode(hash)
+    ))
+}
+
+#[derive(TaskArgs)]
+pub struct Argon2VerifyArgs {
+    /// the password to check; a string is taken as UTF-8
+    #[arg(or_string)]
+    pub password: Bytes,
+    /// a PHC string such as '$argon2id$v=19$m=65536,t=3,p=4$…$…'
+    pub hash: String,
+    /// the secret key the hash was made with, if any
+    pub secret: Option<Bytes>,
+}
+
+/// A password to check against a parsed PHC string.
+pub struct Argon2VerifyJob {
+    phc: Phc,
+    secret: Option<Bytes>,
+    password: Bytes,
+}
+
+fn check_argon2_verify(args: Argon2VerifyArgs) -> Result<Argon2VerifyJob, TaskError> {
+    let phc = parse_phc(&args.hash).map_err(|m| TaskError::invalid_arg("hash", m))?;
+    Ok(Argon2VerifyJob { phc, secret: args.secret, password: args.password })
+}
+
+/// Checks a password against an argon2 PHC string (from argon2Hash or the npm argon2 package), in constant time; progress and cancellation
+#[task(name = "argon2Verify", prepare = check_argon2_verify)]
+pub fn argon2_verify(job: Argon2VerifyJob, ctx: &TaskContext) -> Result<bool, TaskError> {
+    ctx.check()?;
+    let phc = &job.phc;
+    let computed = argon2_raw(ctx, &phc.params, job.secret.as_deref(), &job.password, &phc.salt, phc.hash.len())?;
+    Ok(computed.ct_eq(&phc.hash).into())
 }
 
 /// The shortest salt argon2 takes (the reference implementation's bound; RFC 9106 recommends 16).
@@ -223,75 +221,81 @@ fn random_bytes(n: usize) -> Result<Vec<u8>, TaskError> {
     Ok(salt)
 }
 
-const SCRYPT: &[Field] = &[
-    Field::required("password", FieldType::BytesOrString, "the password; a string is taken as UTF-8"),
-    Field::required("salt", FieldType::BytesOrString, "the salt; a string is taken as UTF-8"),
-    Field::required("keylen", FieldType::Integer { min: 0, max: i32::MAX as i64 }, "bytes of key to derive"),
-    Field::optional("N", UINT32, "CPU/memory cost, a power of two > 1; default 16384 (0 means the default)"),
-    Field::optional("cost", UINT32, "alias of N"),
-    Field::optional("r", UINT32, "block size; default 8"),
-    Field::optional("blockSize", UINT32, "alias of r"),
-    Field::optional("p", UINT32, "parallelization; default 1"),
-    Field::optional("parallelization", UINT32, "alias of p"),
-    Field::optional(
-        "maxmem",
-        FieldType::SAFE_UINT,
-        "fail when 128 × r × (N + 2 + p) bytes exceed this; default 32 MiB (0 means the default)",
-    ),
-    Field::optional("encoding", FieldType::String { one_of: ENCODINGS }, "the result's form; default 'buffer'"),
-];
-const UINT32: FieldType = FieldType::Integer { min: 0, max: u32::MAX as i64 };
+#[derive(TaskArgs)]
+pub struct ScryptArgs {
+    /// the password; a string is taken as UTF-8
+    #[arg(or_string)]
+    pub password: Bytes,
+    /// the salt; a string is taken as UTF-8
+    #[arg(or_string)]
+    pub salt: Bytes,
+    /// bytes of key to derive
+    #[arg(max = i32::MAX)]
+    pub keylen: u64,
+    /// CPU/memory cost, a power of two > 1; default 16384 (0 means the default)
+    #[arg(name = "N")]
+    pub n: Option<u32>,
+    /// alias of N
+    pub cost: Option<u32>,
+    /// block size; default 8
+    pub r: Option<u32>,
+    /// alias of r
+    pub block_size: Option<u32>,
+    /// parallelization; default 1
+    pub p: Option<u32>,
+    /// alias of p
+    pub parallelization: Option<u32>,
+    /// fail when 128 × r × (N + 2 + p) bytes exceed this; default 32 MiB (0 means the default)
+    pub maxmem: Option<u64>,
+    /// the result's form; default 'buffer'
+    #[arg(one_of = ENCODINGS)]
+    pub encoding: Option<String>,
+}
 
-pub struct Scrypt;
+/// A scrypt derivation whose parameters passed `crypto.scrypt`'s checks.
+pub struct ScryptJob {
+    password: Bytes,
+    salt: Bytes,
+    keylen: usize,
+    n: usize,
+    r: usize,
+    p: usize,
+    encoding: Option<String>,
+}
 
-impl Task for Scrypt {
-    fn name(&self) -> &'static str {
-        "scrypt"
+fn check_scrypt(args: ScryptArgs) -> Result<ScryptJob, TaskError> {
+    let n = aliased(args.n, args.cost, "N", "cost", 16384)?;
+    let r = aliased(args.r, args.block_size, "r", "blockSize", 8)?;
+    let p = aliased(args.p, args.parallelization, "p", "parallelization", 1)?;
+    let maxmem = match args.maxmem {
+        None | Some(0) => 32 << 20,
+        Some(m) => m,
+    };
+    check_scrypt_params(n, r, p, maxmem)?;
+    // Within `maxmem` (at most 2^53), so these fit in a usize and their products do not overflow.
+    let (n, r, p) = (n as usize, r as usize, p as usize);
+    Ok(ScryptJob { password: args.password, salt: args.salt, keylen: args.keylen as usize, n, r, p, encoding: args.encoding })
+}
+
+/// scrypt key derivation (RFC 7914), the same bytes and parameter rules as crypto.scrypt; progress and cancellation
+#[task(name = "scrypt", prepare = check_scrypt, result = "Buffer | string", type_name = "Scrypt")]
+pub fn scrypt_task(job: ScryptJob, ctx: &TaskContext) -> Result<Value, TaskError> {
+    ctx.check()?;
+    let mut out = vec![0u8; job.keylen];
+    if job.keylen > 0 {
+        let mut progress = ctx.progress(2 * (job.n * job.p) as u64);
+        scrypt::scrypt(&job.password, &job.salt, job.n, job.r, job.p, &mut out, |done| {
+            progress.update(done);
+            ctx.check()
+        })?;
     }
-    fn description(&self) -> &'static str {
-        "scrypt key derivation (RFC 7914), the same bytes and parameter rules as crypto.scrypt; progress and cancellation"
-    }
-    fn args(&self) -> ArgsSchema {
-        ArgsSchema::Object(SCRYPT)
-    }
-    fn result(&self) -> &'static str {
-        "Buffer | string"
-    }
-    fn prepare(&self, args: Value) -> Result<Work, TaskError> {
-        let mut args = Args::parse(&self.args(), args)?;
-        let keylen = args.u64("keylen")? as usize;
-        let n = aliased(&args, "N", "cost", 16384)?;
-        let r = aliased(&args, "r", "blockSize", 8)?;
-        let p = aliased(&args, "p", "parallelization", 1)?;
-        let maxmem = match args.opt_u64("maxmem")? {
-            None | Some(0) => 32 << 20,
-            Some(m) => m,
-        };
-        check_scrypt_params(n, r, p, maxmem)?;
-        // Within `maxmem` (at most 2^53), so these fit in a usize and their products do not overflow.
-        let (n, r, p) = (n as usize, r as usize, p as usize);
-        let encoding = args.opt_str("encoding")?.map(str::to_owned);
-        let salt: Bytes = args.take_bytes("salt")?.unwrap_or_else(|| Vec::new().into());
-        let password: Bytes = args.take_bytes("password")?.unwrap_or_else(|| Vec::new().into());
-        Ok(Box::new(move |ctx| {
-            ctx.check()?;
-            let mut out = vec![0u8; keylen];
-            if keylen > 0 {
-                let mut progress = ctx.progress(2 * (n * p) as u64);
-                scrypt::scrypt(&password, &salt, n, r, p, &mut out, |done| {
-                    progress.update(done);
-                    ctx.check()
-                })?;
-            }
-            Ok(encode(out, encoding.as_deref()))
-        }))
-    }
+    Ok(encode(out, job.encoding.as_deref()))
 }
 
 /// An option that `crypto.scrypt` accepts under two names (`N` / `cost`…): giving both is an error,
 /// and 0 means the default, as in Node.
-fn aliased(args: &Args, name: &str, alias: &str, default: u64) -> Result<u64, TaskError> {
-    let value = match (args.opt_u64(name)?, args.opt_u64(alias)?) {
+fn aliased(value: Option<u32>, alias_value: Option<u32>, name: &str, alias: &str, default: u64) -> Result<u64, TaskError> {
+    let value = match (value.map(u64::from), alias_value.map(u64::from)) {
         (Some(_), Some(_)) => {
             return Err(TaskError::invalid_arg(alias, format!("'{name}' and '{alias}' cannot both be given")));
         }

@@ -6,9 +6,7 @@ use std::sync::Arc;
 
 use base64::Engine as _;
 
-use crate::engine::context::TaskContext;
-use crate::engine::error::TaskError;
-use crate::engine::value::Value;
+use crate::prelude::*;
 use crate::tasks::TaskRegistry;
 
 mod bcrypt;
@@ -20,9 +18,7 @@ mod kdf;
 pub(crate) fn register(registry: &mut TaskRegistry) {
     registry.register(Arc::new(hash::Hash));
     registry.register(Arc::new(hmac::Hmac));
-    for task in compress::tasks() {
-        registry.register(task);
-    }
+    compress::register(registry);
     registry.register(Arc::new(kdf::Argon2Hash));
     registry.register(Arc::new(kdf::Argon2Verify));
     registry.register(Arc::new(kdf::Scrypt));
