@@ -13,8 +13,10 @@ mod binding;
 
 pub use engine::context::{JobControl, Progress, TaskContext, MESSAGE_BACKLOG};
 pub use engine::error::{CancelReason, TaskError};
-pub use engine::job::{Job, JobOptions, JobSink, Work};
-pub use engine::pool::{NoObserver, PoolConfig, PoolObserver, SubmitError, ThreadPool};
+pub use engine::job::{Job, JobOptions, JobSink, ScriptCall, Work};
+pub use engine::pool::{
+    NoObserver, PoolConfig, DEFAULT_GRACE_TIME, PoolObserver, ScriptConsumer, ScriptHooks, ScriptTake, StartedScript, SubmitError, ThreadPool,
+};
 pub use engine::schema::{Args, ArgsSchema, Field, FieldType};
 pub use engine::stats::{LatencySummary, PoolStats};
 pub use engine::value::{Bytes, Value, MAX_SAFE_INTEGER};

@@ -165,6 +165,7 @@ pub fn create_pool(
             thread_name: "native-pool".into(),
             nice: nice_increment.min(19) as u8,
             record_timing,
+            ..PoolConfig::fixed(1)
         };
         (Arc::new(ThreadPool::new(config, Arc::new(ThreadEvents { sink, pool: id }))), true)
     };
