@@ -144,27 +144,29 @@ function isThenable(value) {
   return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof value.then === 'function'
 }
 
+/** Reports the running task's outcome; gives the next job, if one waits. */
 function finish(ok, value) {
   current = null
-  native.completeScript(ok, value)
+  return native.completeScript(ok, value)
 }
 
-/** Runs tasks until none waits or one returns a promise; then returns to the event loop. */
-function pump() {
-  while (!waiting) {
-    const job = native.takeScript()
-    if (job === undefined) return
+/**
+ * Runs `job` and the jobs after it until none waits or one returns a promise; then returns to the
+ * event loop. A busy Worker makes one call into the addon per task (complete-and-take).
+ */
+function run(job) {
+  while (job !== undefined) {
     const ctx = new TaskContext(job[2])
     current = ctx
     let result
     try {
       result = functions[job[0]](job[1], ctx)
       if (!isThenable(result)) {
-        finish(true, result)
+        job = finish(true, result)
         continue
       }
     } catch (err) {
-      finish(false, err)
+      job = finish(false, err)
       continue
     }
     waiting = true
@@ -172,13 +174,17 @@ function pump() {
       (value) => settled(true, value),
       (err) => settled(false, err),
     )
+    return
   }
+}
+
+function pump() {
+  if (!waiting && current === null) run(native.takeScript())
 }
 
 function settled(ok, value) {
   waiting = false
-  finish(ok, value)
-  pump()
+  run(finish(ok, value))
 }
 
 function deliver(flags) {

@@ -421,11 +421,11 @@ pub fn take_script(env: Env) -> Result<sys::napi_value> {
     script::take(env.raw(), state_of(env.raw())?).map_err(napi_failed)
 }
 
-/// (In a pool's Worker) reports the running job's result (`ok`) or what it threw.
+/// (In a pool's Worker) reports the running job's result (`ok`) or what it threw, and takes the
+/// next job (as `takeScript`).
 #[napi(js_name = "completeScript")]
-pub fn complete_script(env: Env, ok: bool, value: Unknown<'_>) -> Result<()> {
-    script::complete(env.raw(), state_of(env.raw())?, ok, value.raw());
-    Ok(())
+pub fn complete_script(env: Env, ok: bool, value: Unknown<'_>) -> Result<sys::napi_value> {
+    script::complete(env.raw(), state_of(env.raw())?, ok, value.raw()).map_err(napi_failed)
 }
 
 /// (In a pool's Worker) posts a message for the running job. A value that cannot cross throws
