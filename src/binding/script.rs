@@ -142,19 +142,23 @@ pub(crate) fn take(env: Env, cell: &StateCell) -> js::JsResult<Val> {
         lent.push(js::new_ref(env, buffer)?);
         Ok(buffer)
     });
-    let args = match converted {
-        Ok(v) => v,
+    let made = converted.and_then(|args| {
+        let out = js::array(env, 4)?;
+        js::set_element(env, out, 0, js::number(env, function as f64)?)?;
+        js::set_element(env, out, 1, args)?;
+        js::set_element(env, out, 2, js::number(env, id as f64)?)?;
+        js::set_element(env, out, 3, js::boolean(env, wants)?)?;
+        Ok(out)
+    });
+    let out = match made {
+        Ok(out) => out,
         Err(e) => {
+            // Detached before the failure is reported: the caller frees the memory after that.
             detach_all(env, lent);
             job.finish(Err(TaskError::failed("the task's argument could not be made in the Worker")));
             return Err(e);
         }
     };
-    let out = js::array(env, 4)?;
-    js::set_element(env, out, 0, js::number(env, function as f64)?)?;
-    js::set_element(env, out, 1, args)?;
-    js::set_element(env, out, 2, js::number(env, id as f64)?)?;
-    js::set_element(env, out, 3, js::boolean(env, wants)?)?;
     let mut st = cell.borrow_mut();
     if let Some(side) = st.script.as_mut() {
         side.current = Some(job);
