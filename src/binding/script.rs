@@ -273,7 +273,13 @@ pub(crate) fn deliver(env: Env, cell: &StateCell, ready: bool, abort: bool) -> R
             _ => return Ok(()),
         }
     };
-    let flags = u32::from(ready) * DELIVER_READY | u32::from(abort) * DELIVER_ABORT;
+    let mut flags = 0;
+    if ready {
+        flags |= DELIVER_READY;
+    }
+    if abort {
+        flags |= DELIVER_ABORT;
+    }
     let Ok(arg) = js::number(env, flags as f64) else { return Ok(()) };
     js::call(env, f, &[arg]).map(drop)
 }

@@ -51,10 +51,11 @@ pub struct ScriptCall {
     pub args: Value,
 }
 
-/// What a job runs.
+/// What a job runs. A script call is boxed so that a native job stays as small as it was: jobs are
+/// moved through the queue's channel by value.
 pub(crate) enum Body {
     Native(Work),
-    Script(ScriptCall),
+    Script(Box<ScriptCall>),
 }
 
 /// A unit of work for the pool.
@@ -89,7 +90,7 @@ impl Job {
         control: Arc<JobControl>,
         options: JobOptions,
     ) -> Job {
-        Job { ticket, body: Body::Script(call), control, sink, options, queued_at: None }
+        Job { ticket, body: Body::Script(Box::new(call)), control, sink, options, queued_at: None }
     }
 
     /// Whether this job runs on a script consumer.

@@ -764,7 +764,7 @@ impl ScriptConsumer {
             );
         }
         Some(StartedScript {
-            call,
+            call: *call,
             run: Some(ScriptRun { shared: self.shared.clone(), core: core.clone(), started }),
         })
     }
