@@ -203,7 +203,46 @@ export interface PoolOptions {
   niceIncrement?: number
   /** Keep run/wait-time histograms and utilization for `stats()`. Default true. */
   recordTiming?: boolean
+  /**
+   * JS-task modules: every exported function becomes a task run on the pool's Workers. A path
+   * (relative ones resolve against `process.cwd()`), a `file:` URL, or `{ path | url, prefix?, names? }`
+   * (`prefix` is put before every export's name; `names` maps export names to task names).
+   */
+  modules?: ReadonlyArray<string | URL | JsModule>
+  /** JS-task Workers, a fixed number (needs `modules`). Default: the number of CPUs. */
+  workers?: number
+  /** Milliseconds a cancelled JS task may go on before its Worker is terminated. Default 1000. */
+  graceTime?: number
 }
+
+/** A JS-task module with its naming. */
+export type JsModule = ({ path: string; url?: never } | { url: string | URL; path?: never }) & {
+  /** Put before every exported function's name. */
+  prefix?: string
+  /** Export name → task name. */
+  names?: Record<string, string>
+}
+
+/** The second argument of a JS task function. */
+export interface JsTaskContext {
+  /** The task's id (`handle.id` on the caller's side). */
+  readonly id: number
+  /** Aborts on cancel(), the caller's signal, a timeout (reason: a TimeoutError) or destroy(). */
+  readonly signal: AbortSignal
+  /** A live read of the cancel flag, for synchronous loops. */
+  readonly aborted: boolean
+  /** Throws the abort reason once the task should stop. */
+  throwIfAborted(): void
+  /** A 'message' on the handle and the pool, before 'exit'. */
+  post(value: unknown): void
+}
+
+/** The exported functions of a JS-task module type `M` (e.g. `typeof import('./tasks.js')`). */
+export type JsTaskName<M> = { [K in keyof M]: M[K] extends (...args: any[]) => unknown ? K : never }[keyof M] & string
+/** A JS task's argument: its function's first parameter. */
+export type JsTaskArgs<M, K extends JsTaskName<M>> = M[K] extends (args: infer A, ...rest: any[]) => unknown ? A : never
+/** A JS task's result: what its function returns, awaited. */
+export type JsTaskResult<M, K extends JsTaskName<M>> = M[K] extends (...args: any[]) => infer R ? Awaited<R> : never
 
 export interface ResolvedPoolOptions {
   minThreads: number
@@ -212,6 +251,11 @@ export interface ResolvedPoolOptions {
   maxQueue: number
   niceIncrement: number
   recordTiming: boolean
+  /** The JS-task modules, resolved (empty without JS tasks). */
+  modules: Array<{ path: string; url?: string; prefix?: string; names?: Record<string, string> }>
+  /** JS-task Workers (0 without modules). */
+  workers: number
+  graceTime: number
 }
 
 export interface RunOptions {
@@ -237,6 +281,8 @@ export interface LatencySummary {
 export interface PoolStats {
   threads: number
   idle: number
+  /** JS-task Workers attached. */
+  workers: number
   running: number
   queued: number
   completed: number
@@ -259,6 +305,7 @@ export interface TaskField {
 
 export interface TaskInfo {
   name: string
+  kind: 'native' | 'js'
   description: string
   /** The fields of its argument object, or 'any'. */
   args: TaskField[] | 'any'
@@ -293,21 +340,43 @@ export declare class TaskHandle<K extends TaskName = TaskName> extends EventEmit
   once(event: 'exit', listener: (code: number) => void): this
 }
 
-export declare class Pool extends EventEmitter implements AsyncDisposable {
+/**
+ * A pool. `M` types its JS tasks from their module: `new Pool<typeof import('./tasks.js')>({ modules:
+ * ['./tasks.js'] })` checks `run('performTask', …)`'s argument and result.
+ */
+/** A spawned JS task: like a TaskHandle, with its module's result type; messages are `unknown`. */
+export interface JsTaskHandle<M, K extends JsTaskName<M>> extends EventEmitter {
+  readonly id: number
+  readonly task: K
+  readonly result: Promise<JsTaskResult<M, K>>
+  cancel(reason?: unknown): void
+  on(event: 'message', listener: (message: unknown) => void): this
+  on(event: 'error', listener: (error: NativePoolError) => void): this
+  on(event: 'exit', listener: (code: number) => void): this
+  once(event: 'message', listener: (message: unknown) => void): this
+  once(event: 'error', listener: (error: NativePoolError) => void): this
+  once(event: 'exit', listener: (code: number) => void): this
+}
+
+export declare class Pool<M = {}> extends EventEmitter implements AsyncDisposable {
   /** Throws TypeError / RangeError (code ERR_INVALID_ARG, `field` = the option) on a bad option. */
   constructor(options?: PoolOptions)
 
   /** The process-wide pool shared by the main thread and every worker_threads Worker. */
   static shared(): Pool
-  /** Every registered task. */
+  /** Every registered native task. */
   static tasks(): TaskInfo[]
+  /** Every task of this pool: the native ones, and its JS tasks once their modules have loaded. */
+  tasks(): Promise<TaskInfo[]>
 
   /** Runs a task; never throws, every failure is a rejection with a `code`. */
   run<T>(task: 'echo', args: T, options?: RunOptions): Promise<T>
   run<K extends TaskName>(task: K, args: TaskArgs<K>, options?: RunOptions): Promise<TaskResult<K>>
+  run<K extends JsTaskName<M>>(task: K, args: JsTaskArgs<M, K>, options?: RunOptions): Promise<JsTaskResult<M, K>>
 
   /** Starts a task and returns its handle; never throws. */
   spawn<K extends TaskName>(task: K, args: TaskArgs<K>, options?: RunOptions): TaskHandle<K>
+  spawn<K extends JsTaskName<M>>(task: K, args: JsTaskArgs<M, K>, options?: RunOptions): JsTaskHandle<M, K>
 
   /** Finishes accepted tasks, stops the threads; resolves after every thread's 'exit'. */
   close(): Promise<void>

@@ -21,15 +21,14 @@ function withAddon(file) {
   const resolved = path.resolve(file)
   let classes = addons.get(resolved)
   if (classes === undefined) {
-    classes = definePool(
-      loadAddon(() => {
-        const native = require(resolved)
-        if (typeof native.taskNames !== 'function' || typeof native.createPool !== 'function') {
-          throw invalidArg('path', `${resolved} is not an addon built with native_pool::addon!`)
-        }
-        return native
-      }),
-    )
+    const addon = loadAddon(() => {
+      const native = require(resolved)
+      if (typeof native.taskNames !== 'function' || typeof native.createPool !== 'function') {
+        throw invalidArg('path', `${resolved} is not an addon built with native_pool::addon!`)
+      }
+      return native
+    })
+    classes = definePool({ ...addon, addonPath: resolved })
     addons.set(resolved, classes)
   }
   return { Pool: classes.Pool, TaskHandle: classes.TaskHandle, codes }

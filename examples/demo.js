@@ -1,15 +1,18 @@
 'use strict'
-// `npm run demo`: the seeds' worker example on the pool. A sum of 1e8 iterations with a progress bar
-// driven by 'message' events, and a batch of fib/primes in parallel, while a timer measures how
-// responsive the main thread's event loop stays. First the same sum inline, to show what it replaces.
+// `npm run demo`: the classic worker_threads example on the pool. A sum of 1e8 iterations with a
+// progress bar driven by 'message' events, as the native `sum` task and as the example's own JS
+// function (`performTask`, examples/tasks.js) on the pool's Workers, and a batch of fib/primes in
+// parallel, while a timer measures how responsive the main thread's event loop stays. First the same
+// sum inline, to show what it replaces.
 
+const path = require('node:path')
 const { monitorEventLoopDelay } = require('node:perf_hooks')
 const { Pool } = require('..')
 
 const ITERATIONS = 1e8
 const tty = process.stdout.isTTY
 
-/** The seeds' job, on the main thread. */
+/** The classic example's job, on the main thread. */
 function sumInline(n) {
   let total = 0
   for (let i = 0; i < n; i++) total += i
@@ -60,9 +63,8 @@ async function main() {
   const inline = await measured(() => new Promise((resolve) => setTimeout(() => resolve(sumInline(ITERATIONS)), 0)))
   report(`inline on the main thread  = ${inline.result}`, inline)
 
-  const pool = new Pool()
-  const onPool = await measured(async () => {
-    const task = pool.spawn('sum', { iterations: ITERATIONS })
+  const pool = new Pool({ modules: [path.join(__dirname, 'tasks.js')] })
+  const withProgress = (task) => async () => {
     let last = -1
     task.on('message', ({ progress }) => {
       if (tty) process.stdout.write(`\r  ${bar(progress)}`)
@@ -74,9 +76,16 @@ async function main() {
     const sum = await task.result
     if (tty) process.stdout.write('\n')
     return sum
-  })
-  report(`on the pool (${pool.threads} threads) = ${onPool.result}`, onPool)
+  }
+  const onPool = await measured(withProgress(pool.spawn('sum', { iterations: ITERATIONS })))
+  report(`native sum on the pool (${pool.threads} threads) = ${onPool.result}`, onPool)
   if (onPool.result !== inline.result) throw new Error(`mismatch: ${onPool.result} vs ${inline.result}`)
+
+  const js = await measured(withProgress(pool.spawn('performTaskWithProgress', ITERATIONS)))
+  report(`performTask, your JS, on the pool's Workers = ${js.result}`, js)
+  if (js.result !== inline.result) throw new Error(`mismatch: ${js.result} vs ${inline.result}`)
+  const plain = await measured(() => pool.run('performTask', ITERATIONS))
+  report(`performTask unchanged (no progress) on a Worker = ${plain.result}`, plain)
 
   const batch = await measured(() =>
     Promise.all([

@@ -2,6 +2,8 @@
 // Validation of pool and run options: each bad option is named, TypeError for a wrong type,
 // RangeError for a value out of range, both with code ERR_INVALID_ARG.
 
+const path = require('node:path')
+const { fileURLToPath } = require('node:url')
 const { invalidArg, guarded, describe } = require('./errors.js')
 
 const MAX_THREADS = 1024
@@ -47,7 +49,76 @@ function snapshot(field, value, known) {
   return copy
 }
 
-const POOL_OPTIONS = ['threads', 'minThreads', 'maxThreads', 'idleTimeout', 'maxQueue', 'niceIncrement', 'recordTiming']
+const POOL_OPTIONS = [
+  'threads',
+  'minThreads',
+  'maxThreads',
+  'idleTimeout',
+  'maxQueue',
+  'niceIncrement',
+  'recordTiming',
+  'modules',
+  'workers',
+  'graceTime',
+]
+
+const MODULE_OPTIONS = ['path', 'url', 'prefix', 'names']
+
+/** Whether `value` is a URL object (of any realm). */
+function isUrl(value) {
+  return typeof value === 'object' && value !== null && typeof value.href === 'string' && typeof value.protocol === 'string'
+}
+
+/** A module location: a path (relative ones resolve against process.cwd()), or a file: URL. */
+function location(field, value) {
+  if (isUrl(value)) value = value.href
+  if (typeof value !== 'string' || value === '') throw invalidArg(field, `expected a path or a file: URL, got ${describe(value)}`)
+  if (value.startsWith('file:')) {
+    try {
+      return { path: fileURLToPath(value), url: value }
+    } catch {
+      throw invalidArg(field, `${value} is not a valid file: URL`)
+    }
+  }
+  if (/^[a-z][a-z0-9+.-]+:/i.test(value) && !/^[a-z]:[\\/]/i.test(value)) {
+    throw invalidArg(field, `only paths and file: URLs can be loaded, got ${value}`)
+  }
+  return { path: path.resolve(value), url: undefined }
+}
+
+/** The pool's JS-task modules: `[{ path, url?, prefix?, names? }]`, each checked and resolved. */
+function modulesOption(value) {
+  const isArray = typeof value === 'object' && value !== null && guarded('options.modules', () => Array.isArray(value))
+  if (!isArray) throw invalidArg('options.modules', `expected an array of module paths, got ${describe(value)}`)
+  const list = guarded('options.modules', () => [...value])
+  if (list.length === 0) throw invalidArg('options.modules', 'expected at least one module', RangeError)
+  return list.map((entry, i) => {
+    const field = `options.modules[${i}]`
+    if (typeof entry === 'string' || isUrl(entry)) return location(field, entry)
+    const o = snapshot(field, entry, MODULE_OPTIONS)
+    if ((o.path === undefined) === (o.url === undefined)) throw invalidArg(field, 'give either path or url')
+    const spec = location(`${field}.${o.path !== undefined ? 'path' : 'url'}`, o.path ?? o.url)
+    if (o.prefix !== undefined) {
+      if (typeof o.prefix !== 'string') throw invalidArg(`${field}.prefix`, `expected a string, got ${describe(o.prefix)}`)
+      spec.prefix = o.prefix
+    }
+    if (o.names !== undefined) {
+      if (typeof o.names !== 'object' || o.names === null || Array.isArray(o.names)) {
+        throw invalidArg(`${field}.names`, `expected an object mapping export names to task names, got ${describe(o.names)}`)
+      }
+      const names = {}
+      for (const key of guarded(`${field}.names`, () => Object.keys(o.names))) {
+        const name = guarded(`${field}.names.${key}`, () => o.names[key])
+        if (typeof name !== 'string' || name === '') {
+          throw invalidArg(`${field}.names.${key}`, `expected a task name (string), got ${describe(name)}`)
+        }
+        names[key] = name
+      }
+      spec.names = names
+    }
+    return spec
+  })
+}
 
 /**
  * The pool's configuration from `new Pool(options)`; throws at once on a bad option.
@@ -59,6 +130,9 @@ const POOL_OPTIONS = ['threads', 'minThreads', 'maxThreads', 'idleTimeout', 'max
  * - `niceIncrement`: how much lower the threads' CPU priority is than the process's (Linux, 0-19,
  *   default 5), so the event loop wins the CPU when the pool is saturated (README: the trade-off).
  * - `recordTiming`: keep run/wait-time histograms and utilization (default true).
+ * - `modules`: JS-task modules (paths, file: URLs, or `{ path | url, prefix?, names? }`).
+ * - `workers`: the JS-task Workers, a fixed number (default: the number of CPUs; needs `modules`).
+ * - `graceTime`: ms a cancelled JS task may go on before its Worker is terminated (default 1000).
  */
 function poolConfig(options, cpus) {
   const o = snapshot('options', options, POOL_OPTIONS)
@@ -87,7 +161,13 @@ function poolConfig(options, cpus) {
     if (typeof o.recordTiming !== 'boolean') throw invalidArg('options.recordTiming', `expected a boolean, got ${describe(o.recordTiming)}`)
     recordTiming = o.recordTiming
   }
-  return { minThreads, maxThreads, idleTimeout, maxQueue, niceIncrement, recordTiming }
+  const modules = has('modules') ? modulesOption(o.modules) : []
+  if (modules.length === 0 && (has('workers') || has('graceTime'))) {
+    throw invalidArg(has('workers') ? 'options.workers' : 'options.graceTime', 'only applies to a pool with modules (JS tasks)')
+  }
+  const workers = has('workers') ? integer('options.workers', o.workers, 1, MAX_THREADS) : modules.length > 0 ? Math.max(cpus, 1) : 0
+  const graceTime = has('graceTime') ? milliseconds('options.graceTime', o.graceTime, { allowZero: true }) : 1000
+  return { minThreads, maxThreads, idleTimeout, maxQueue, niceIncrement, recordTiming, modules, workers, graceTime }
 }
 
 const RUN_OPTIONS = ['signal', 'timeout', 'priority']

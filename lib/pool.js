@@ -3,18 +3,27 @@
 // The work and the promises themselves live in the addon (src/binding).
 
 const { EventEmitter } = require('node:events')
+const path = require('node:path')
+const { Worker } = require('node:worker_threads')
 const { codes, makeError, invalidArg, unreadable, abortError, describe } = require('./errors.js')
 const { poolConfig, runOptions } = require('./options.js')
 
 // The Pool and TaskHandle classes of one addon (`native`, and `taskIndex`: task name → index): this
 // package's own, or a user's (`withAddon`). Not re-indented, so that the diff stays one of scope.
-function definePool({ native, taskIndex }) {
+function definePool({ native, taskIndex, addonPath }) {
 
 // Event kinds in a dispatched batch (src/binding/env.rs).
 const EVENT_MESSAGE = 1
 const EVENT_ONLINE = 2
 const EVENT_EXIT = 3
 const EVENT_DRAIN = 4
+const EVENT_TERMINATE = 5
+
+// A message's task index with this bit set names a JS task (src/binding/script.rs).
+const SCRIPT_TASK = 2 ** 31
+
+// The entry module of JS-task Workers.
+const WORKER_ENTRY = path.join(__dirname, 'worker.js')
 
 // Job flags for the addon.
 const WANTS_MESSAGES = 1
@@ -49,6 +58,18 @@ class Pool extends EventEmitter {
   #closing = null
   #handles = new Map()
   #shared
+  // JS tasks: the pool's Workers by slot, the task table once the first Worker loaded the modules,
+  // the load failure if they could not be loaded, and the runs waiting for either.
+  #workers = []
+  #scriptKey = 0
+  #jsNames = null
+  #jsIndex = null
+  #loadError = null
+  #loaded = null
+  #resolveLoaded = noop
+  #waitingRuns = 0
+  #lastSubmit = null
+  #stopping = false
 
   /**
    * @param {object} [options] threads | minThreads/maxThreads, idleTimeout, maxQueue, niceIncrement, recordTiming (README)
@@ -70,7 +91,61 @@ class Pool extends EventEmitter {
       this.#shared,
       this.#dispatcher,
       makeError,
+      c.workers ?? 0,
+      c.graceTime ?? 0,
     )
+    if (c.workers > 0) {
+      this.#scriptKey = native.offerScripts(this.#id)
+      this.#loaded = new Promise((resolve) => (this.#resolveLoaded = resolve))
+      for (let slot = 0; slot < c.workers; slot++) this.#startWorker(slot)
+    }
+  }
+
+  /** Starts (or replaces) the JS-task Worker of `slot`. Workers never keep the process alive. */
+  #startWorker(slot) {
+    const { modules } = this.#config
+    const worker = new Worker(WORKER_ENTRY, {
+      // A user's addon (`withAddon`): the Workers load the same one, whose pool they attach to.
+      workerData: { key: this.#scriptKey, slot, modules, addon: addonPath },
+      stdout: false,
+      stderr: false,
+    })
+    this.#workers[slot] = worker
+    if (this.#waitingRuns === 0) worker.unref()
+    worker.on('message', (report) => this.#workerReport(report))
+    // An uncaught exception in a task's Worker: its task is rejected when the Worker exits.
+    worker.on('error', noop)
+    worker.on('exit', () => {
+      if (this.#workers[slot] !== worker) return
+      this.#workers[slot] = undefined
+      // A Worker that died (process.exit, an uncaught error, out of memory, or terminated after
+      // ignoring a cancellation) is replaced while the pool serves; a pool whose modules cannot
+      // load has nothing to serve.
+      if (!this.#stopping && this.#loadError === null) this.#startWorker(slot)
+    })
+  }
+
+  /** The first report of a Worker: the JS tasks' names, or why the modules could not be loaded. */
+  #workerReport(report) {
+    if (this.#jsIndex !== null || this.#loadError !== null) return
+    if (report.kind === 'ready') {
+      this.#jsNames = report.names
+      this.#jsIndex = new Map(report.names.map((name, i) => [name, i]))
+    } else {
+      this.#loadError = loadError(report)
+      for (const w of this.#workers) if (w !== undefined) w.terminate()
+      // Said once, so that no task is lost silently; every run of a JS task rejects with it too.
+      if (this.listenerCount('error') > 0) this.emit('error', this.#loadError)
+    }
+    this.#resolveLoaded()
+  }
+
+  /** Keeps the process alive while runs wait for the modules to load. */
+  #waitForModules() {
+    if (this.#waitingRuns++ === 0) for (const w of this.#workers) w?.ref()
+    return this.#loaded.then(() => {
+      if (--this.#waitingRuns === 0) for (const w of this.#workers) w?.unref()
+    })
   }
 
   /**
@@ -82,9 +157,21 @@ class Pool extends EventEmitter {
     return sharedPool
   }
 
-  /** Every registered task: `[{ name, description, args, result }]`. */
+  /** Every registered native task: `[{ name, kind: 'native', description, args, result }]`. */
   static tasks() {
-    return native.taskList().filter((t) => !t.name.startsWith('__'))
+    return native.taskList().filter((t) => !t.name.startsWith('__')).map((t) => ({ name: t.name, kind: 'native', ...t }))
+  }
+
+  /**
+   * Every task this pool runs: the native ones, then its JS tasks (`kind: 'js'`) once its modules
+   * have loaded. Rejects with the load error if they could not be loaded.
+   */
+  async tasks() {
+    const native = Pool.tasks()
+    if (this.#loaded === null) return native
+    await this.#loaded
+    if (this.#loadError !== null) throw this.#loadError
+    return [...native, ...this.#jsNames.map((name) => ({ name, kind: 'js', description: 'a JS task', args: 'any', result: 'unknown' }))]
   }
 
   /**
@@ -94,12 +181,18 @@ class Pool extends EventEmitter {
   run(task, args, options) {
     if (options === undefined) {
       const index = typeof task === 'string' ? taskIndex.get(task) : undefined
-      if (index === undefined) return rejected(badTask(task))
-      if (this.#closing !== null) return rejected(poolClosed())
-      const flags = this.listenerCount('message') > 0 ? WANTS_MESSAGES : 0
-      return native.run(this.#id, index, args, nextJobId++, flags)
+      if (index !== undefined) {
+        if (this.#closing !== null) return rejected(poolClosed())
+        const flags = this.listenerCount('message') > 0 ? WANTS_MESSAGES : 0
+        return native.run(this.#id, index, args, nextJobId++, flags)
+      }
+      const js = this.#jsIndex !== null && typeof task === 'string' ? this.#jsIndex.get(task) : undefined
+      if (js !== undefined && this.#closing === null) {
+        const flags = this.listenerCount('message') > 0 ? WANTS_MESSAGES : 0
+        return native.submitScript(this.#id, js, args, nextJobId++, 0, 0, flags)
+      }
     }
-    return this.#submit(task, args, options, false).promise
+    return this.#submit(task, args, options, false, nextJobId++).promise
   }
 
   /**
@@ -107,7 +200,7 @@ class Pool extends EventEmitter {
    * `result` promise). Never throws.
    */
   spawn(task, args, options) {
-    const { id, promise, cancel } = this.#submit(task, args, options, true)
+    const { id, promise, cancel } = this.#submit(task, args, options, true, nextJobId++)
     const handle = new TaskHandle(id, taskName(task), promise, cancel)
     this.#handles.set(id, handle)
     const forget = () => this.#handles.delete(id)
@@ -115,15 +208,21 @@ class Pool extends EventEmitter {
     return handle
   }
 
-  #submit(task, args, options, spawned) {
-    const id = nextJobId++
+  #submit(task, args, options, spawned, id) {
     let opts
     try {
       opts = runOptions(options)
     } catch (err) {
       return { id, promise: rejected(err), cancel: noop }
     }
-    const index = typeof task === 'string' ? taskIndex.get(task) : undefined
+    let index = typeof task === 'string' ? taskIndex.get(task) : undefined
+    let script = false
+    if (index === undefined && typeof task === 'string' && this.#loaded !== null) {
+      if (this.#jsIndex === null && this.#loadError === null) return this.#submitLater(task, args, options, spawned, id)
+      if (this.#loadError !== null) return { id, promise: rejected(this.#loadError), cancel: noop }
+      index = this.#jsIndex.get(task)
+      script = true
+    }
     if (index === undefined) return { id, promise: rejected(badTask(task)), cancel: noop }
     if (this.#closing !== null) return { id, promise: rejected(poolClosed()), cancel: noop }
     const { signal } = opts
@@ -152,9 +251,39 @@ class Pool extends EventEmitter {
     }
 
     const flags = (spawned || this.listenerCount('message') > 0 ? WANTS_MESSAGES : 0) | CANCELLABLE
-    const promise = native.submit(poolId, index, args, id, opts.priority, opts.timeout, flags)
+    const promise = (script ? native.submitScript : native.submit)(poolId, index, args, id, opts.priority, opts.timeout, flags)
     if (forget !== noop) promise.then(forget, forget)
     return { id, promise: withAbortError(promise, () => abortReason), cancel }
+  }
+
+  /**
+   * A run of a name that may be one of the JS tasks, before the modules have loaded: submitted (or
+   * rejected) once they have. A cancel meanwhile rejects it without submitting it.
+   */
+  #submitLater(task, args, options, spawned, id) {
+    if (this.#closing !== null) {
+      return { id, promise: rejected(makeError(codes.ERR_POOL_CLOSED, 'the pool is closed', false)), cancel: noop }
+    }
+    let inner = null
+    let cancelled = false
+    let cancelReason
+    const submitted = this.#waitForModules().then(() => {
+      if (!cancelled) inner = this.#submit(task, args, options, spawned, id)
+    })
+    // Runs waiting for the modules are submitted in order, so this one is submitted after the others.
+    this.#lastSubmit = submitted
+    const promise = submitted.then(() => {
+      if (inner === null) throw abortError(cancelReason)
+      return inner.promise
+    })
+    const cancel = (reason) => {
+      if (inner !== null) inner.cancel(reason)
+      else {
+        cancelled = true
+        cancelReason = reason
+      }
+    }
+    return { id, promise, cancel }
   }
 
   /** Receives a batch of this pool's events from the addon. */
@@ -164,7 +293,8 @@ class Pool extends EventEmitter {
       try {
         if (kind === EVENT_MESSAGE) {
           const id = events[i + 1]
-          const task = TASK_NAMES[events[i + 2]]
+          const index = events[i + 2]
+          const task = index >= SCRIPT_TASK ? this.#jsNames[index - SCRIPT_TASK] : TASK_NAMES[index]
           const data = events[i + 3]
           i += 4
           const handle = this.#handles.get(id)
@@ -182,6 +312,12 @@ class Pool extends EventEmitter {
         } else if (kind === EVENT_DRAIN) {
           i += 1
           deliver(this, 'drain')
+        } else if (kind === EVENT_TERMINATE) {
+          const slot = events[i + 1]
+          i += 2
+          // Its task ignored a cancellation past the grace time: the Worker goes, the task is
+          // rejected when it has gone, and a new Worker takes its slot.
+          this.#workers[slot]?.terminate()
         } else {
           break
         }
@@ -196,8 +332,17 @@ class Pool extends EventEmitter {
    * then emits 'close'. Later calls return the same promise.
    */
   close() {
-    if (this.#closing === null) this.#closing = this.#finish(native.closePool(this.#id))
+    if (this.#closing === null) this.#closing = this.#finish(this.#afterLoad(() => native.closePool(this.#id)))
     return this.#closing
+  }
+
+  /**
+   * Calls `then` once the runs that wait for the modules have been submitted (they were accepted
+   * before the close), at once when none waits.
+   */
+  #afterLoad(then) {
+    if (this.#waitingRuns === 0) return then()
+    return this.#lastSubmit.then(then)
   }
 
   /**
@@ -211,6 +356,9 @@ class Pool extends EventEmitter {
 
   async #finish(done) {
     await done
+    // Every JS task has settled (the addon waits for them): the Workers can go.
+    this.#stopping = true
+    await Promise.all(this.#workers.filter((w) => w !== undefined).map((w) => w.terminate()))
     this.emit('close')
   }
 
@@ -258,8 +406,8 @@ class Pool extends EventEmitter {
 
   /** True while the queue is full: the next run would be rejected with ERR_QUEUE_FULL. */
   get needsDrain() {
-    const { maxThreads, maxQueue } = this.#config
-    return maxQueue !== Infinity && native.poolPending(this.#id) >= maxThreads + maxQueue
+    const { maxThreads, maxQueue, workers = 0 } = this.#config
+    return maxQueue !== Infinity && native.poolPending(this.#id) >= maxThreads + workers + maxQueue
   }
 
   /** Whether `close()` or `destroy()` was called. */
@@ -295,6 +443,21 @@ function taskName(task) {
 /** A run on a closed pool (checked here: the addon forgets a closed pool's error factory). */
 function poolClosed() {
   return makeError(codes.ERR_POOL_CLOSED, 'the pool is closed', false)
+}
+
+/** The error every run of a JS task rejects with when the pool's modules could not be used. */
+function loadError(report) {
+  let err
+  if (report.kind === 'load') {
+    const cause = Object.assign(new Error(report.cause.message), report.cause)
+    err = new Error(`the JS-task module ${report.module} could not be loaded: ${report.cause.message}`, { cause })
+    err.code = codes.ERR_TASK_FAILED
+  } else if (report.kind === 'empty') {
+    err = invalidArg('options.modules', `${report.module} exports no function`)
+  } else {
+    err = invalidArg('options.modules', `the JS task "${report.name}" of ${report.module} clashes with ${report.other} of that name (rename it with a prefix or names)`)
+  }
+  return err
 }
 
 function badTask(task) {

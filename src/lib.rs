@@ -28,8 +28,11 @@ pub use api::prelude;
 pub use api::result::IntoValue;
 pub use engine::context::{JobControl, Progress, TaskContext, MESSAGE_BACKLOG};
 pub use engine::error::{CancelReason, TaskError};
-pub use engine::job::{Job, JobOptions, JobSink, Work};
-pub use engine::pool::{NoObserver, PoolConfig, PoolObserver, SubmitError, ThreadPool};
+pub use engine::job::{Job, JobOptions, JobSink, ScriptCall, Work};
+pub use engine::pool::{
+    NoObserver, PoolConfig, PoolObserver, ScriptConsumer, ScriptHooks, ScriptTake, StartedScript, SubmitError, ThreadPool,
+    DEFAULT_GRACE_TIME,
+};
 pub use engine::schema::{ArgsSchema, Field, FieldType};
 pub use engine::stats::{LatencySummary, PoolStats};
 pub use engine::value::{Bytes, Value, MAX_SAFE_INTEGER};

@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use common::*;
 use native_pool::{
-    CancelReason, JobControl, JobOptions, JobSink, NoObserver, PoolConfig, TaskContext, TaskError, ThreadPool,
-    Value, MESSAGE_BACKLOG,
+    CancelReason, Job, JobControl, JobOptions, JobSink, NoObserver, PoolConfig, ScriptCall, ScriptConsumer, ScriptHooks,
+    ScriptTake, StartedScript, TaskContext, TaskError, ThreadPool, Value, DEFAULT_GRACE_TIME, MESSAGE_BACKLOG,
 };
 
 fn fixed(threads: usize) -> ThreadPool {
@@ -628,4 +628,321 @@ fn many_jobs_from_many_threads_each_settle_once() {
         assert!(seen.insert(t), "ticket {t} settled twice");
     }
     assert_eq!(pool.stats().completed, 10_000);
+}
+
+// Script jobs (JS tasks): a consumer driven from the test thread, or from plain threads, stands in
+// for a Worker. Its hooks report over a channel.
+
+/// What a script consumer's hooks were called for.
+#[derive(Debug, PartialEq, Eq, Clone, Copy)]
+enum Hook {
+    Wake,
+    Abort,
+    Terminate,
+}
+
+fn hooks() -> (ScriptHooks, crossbeam_channel::Receiver<Hook>) {
+    let (tx, rx) = crossbeam_channel::unbounded();
+    let send = |h: Hook| {
+        let tx = tx.clone();
+        Arc::new(move || {
+            let _ = tx.send(h);
+        }) as Arc<dyn Fn() + Send + Sync>
+    };
+    (ScriptHooks { wake: send(Hook::Wake), abort: send(Hook::Abort), terminate: send(Hook::Terminate) }, rx)
+}
+
+fn scripted(grace: Duration) -> ThreadPool {
+    ThreadPool::new(PoolConfig { grace_time: grace, script_workers: 1, ..PoolConfig::fixed(1) }, Arc::new(NoObserver))
+}
+
+fn submit_script(pool: &ThreadPool, sink: &Arc<ChannelSink>, ticket: u64, function: u32, options: JobOptions) -> Arc<JobControl> {
+    let control = JobControl::new();
+    let sink: Arc<dyn JobSink> = sink.clone();
+    let call = ScriptCall { function, id: ticket, args: Value::Number(ticket as f64) };
+    if pool.submit(Job::script(call, sink, ticket, control.clone(), options)).is_err() {
+        panic!("script job {ticket} was refused");
+    }
+    control
+}
+
+fn take_job(consumer: &ScriptConsumer) -> StartedScript {
+    match consumer.take() {
+        ScriptTake::Job(job) => job,
+        ScriptTake::Nothing => panic!("expected a script job, found nothing"),
+        ScriptTake::Closed => panic!("expected a script job, found the pool closed"),
+    }
+}
+
+fn next_hook(rx: &crossbeam_channel::Receiver<Hook>) -> Hook {
+    rx.recv_timeout(PATIENCE).expect("a hook should have been called")
+}
+
+#[test]
+fn script_jobs_go_to_the_consumer_in_priority_order() {
+    let pool = scripted(DEFAULT_GRACE_TIME);
+    let (hooks, hook_rx) = hooks();
+    let consumer = pool.attach_script_consumer(hooks);
+    let (sink, rx) = ChannelSink::new();
+    assert!(matches!(consumer.take(), ScriptTake::Nothing), "nothing queued yet: the consumer goes idle");
+    for (ticket, priority) in [(0u64, 0), (1, 5), (2, -1), (3, 5), (4, 1), (5, 0)] {
+        submit_script(&pool, &sink, ticket, ticket as u32, JobOptions { priority, ..JobOptions::default() });
+    }
+    // Only the first job found the consumer idle; it has not taken anything since.
+    assert_eq!(next_hook(&hook_rx), Hook::Wake);
+    assert!(hook_rx.try_recv().is_err(), "one wake-up for an idle consumer, not one per job");
+    let mut order = Vec::new();
+    while let ScriptTake::Job(job) = consumer.take() {
+        order.push(job.call.function);
+        let args = job.call.args.clone();
+        job.finish(Ok(args));
+    }
+    assert_eq!(order, [1, 3, 4, 0, 5, 2]);
+    let mut done = collect_done(&rx, 6);
+    done.sort_by_key(|(t, _)| *t);
+    for (t, outcome) in done {
+        assert_eq!(outcome, Ok(Value::Number(t as f64)));
+    }
+    // No native thread ran any of them.
+    assert_eq!(pool.stats().completed, 6);
+}
+
+#[test]
+fn a_script_job_withdrawn_while_queued_is_never_taken() {
+    let pool = scripted(DEFAULT_GRACE_TIME);
+    let (hooks, _hook_rx) = hooks();
+    let consumer = pool.attach_script_consumer(hooks);
+    let (sink, rx) = ChannelSink::new();
+    let first = submit_script(&pool, &sink, 1, 1, JobOptions::default());
+    submit_script(&pool, &sink, 2, 2, JobOptions::default());
+    assert_eq!(pool.stats().queued, 2);
+    assert!(pool.withdraw(&first), "a queued script job can be withdrawn");
+    assert!(!pool.withdraw(&first), "only once");
+    assert_eq!(pool.stats().queued, 1, "the withdrawn job is not counted as queued");
+    let job = take_job(&consumer);
+    assert_eq!(job.call.function, 2);
+    job.finish(Ok(Value::Null));
+    assert_eq!(next_done(&rx), (2, Ok(Value::Null)));
+    assert!(matches!(consumer.take(), ScriptTake::Nothing));
+    let s = pool.stats();
+    assert_eq!((s.queued, s.completed, s.cancelled), (0, 1, 1));
+}
+
+#[test]
+fn cancelling_a_running_script_job_calls_the_abort_hook() {
+    let pool = scripted(Duration::from_secs(3600));
+    let (hooks, hook_rx) = hooks();
+    let consumer = pool.attach_script_consumer(hooks);
+    let (sink, rx) = ChannelSink::new();
+    let control = submit_script(&pool, &sink, 7, 0, JobOptions::default());
+    let job = take_job(&consumer);
+    assert!(!job.is_cancelled());
+    assert!(matches!(consumer.take(), ScriptTake::Nothing), "one job at a time per consumer");
+    assert!(!pool.withdraw(&control), "a running job cannot be withdrawn");
+    assert!(control.cancel(CancelReason::Aborted));
+    assert_eq!(next_hook(&hook_rx), Hook::Abort);
+    assert!(job.is_cancelled());
+    assert_eq!(job.cancel_reason(), Some(CancelReason::Aborted));
+    // The task stops by throwing (the signal's reason, typically): the caller sees the cancellation.
+    job.finish(Err(TaskError::ScriptFailed { name: "AbortError".into(), message: "aborted".into(), stack: None }));
+    assert_eq!(next_done(&rx), (7, Err(TaskError::Cancelled(CancelReason::Aborted))));
+    let s = pool.stats();
+    assert_eq!((s.cancelled, s.running), (1, 0));
+}
+
+#[test]
+fn a_script_timeout_fires_from_the_watchdog() {
+    let pool = scripted(Duration::from_secs(3600));
+    let (hooks, hook_rx) = hooks();
+    let consumer = pool.attach_script_consumer(hooks);
+    let (sink, rx) = ChannelSink::new();
+    let options = JobOptions { timeout: Some(Duration::from_millis(20)), ..JobOptions::default() };
+    submit_script(&pool, &sink, 3, 0, options);
+    let job = take_job(&consumer);
+    // The task never checks anything (an infinite loop would not): the watchdog cancels it.
+    assert_eq!(next_hook(&hook_rx), Hook::Abort);
+    assert_eq!(job.cancel_reason(), Some(CancelReason::TimedOut));
+    job.finish(Ok(Value::Number(1.0)));
+    assert_eq!(next_done(&rx), (3, Err(TaskError::Cancelled(CancelReason::TimedOut))));
+    assert_eq!(pool.stats().timed_out, 1);
+}
+
+#[test]
+fn grace_expiry_calls_terminate_only_for_a_job_still_running() {
+    let pool = scripted(Duration::from_millis(10));
+    let (hooks, hook_rx) = hooks();
+    let consumer = pool.attach_script_consumer(hooks);
+    let (sink, rx) = ChannelSink::new();
+
+    // A cancelled job that stops at once: its grace expiry must do nothing.
+    let a = submit_script(&pool, &sink, 1, 0, JobOptions::default());
+    let job = take_job(&consumer);
+    a.cancel(CancelReason::Aborted);
+    assert_eq!(next_hook(&hook_rx), Hook::Abort);
+    job.finish(Err(TaskError::failed("stopped")));
+    assert_eq!(next_done(&rx), (1, Err(TaskError::Cancelled(CancelReason::Aborted))));
+
+    // A job whose timeout falls after the first job's grace expiry: the watchdog runs deadlines in
+    // order, so when this one's abort arrives, the first expiry has been handled (and was ignored).
+    let options = JobOptions { timeout: Some(Duration::from_millis(60)), ..JobOptions::default() };
+    submit_script(&pool, &sink, 2, 0, options);
+    let job = take_job(&consumer);
+    assert_eq!(next_hook(&hook_rx), Hook::Abort, "no terminate for the job that had stopped");
+    // This one ignores its cancellation: its consumer is terminated after the grace period.
+    assert_eq!(next_hook(&hook_rx), Hook::Terminate);
+    // The consumer's owner reports the job when the Worker is gone.
+    job.finish(Err(TaskError::failed("the Worker running the task exited")));
+    assert_eq!(next_done(&rx), (2, Err(TaskError::Cancelled(CancelReason::TimedOut))));
+}
+
+#[test]
+fn destroy_rejects_queued_script_jobs_and_cancels_the_running_one() {
+    let pool = scripted(Duration::from_secs(3600));
+    let (hooks, hook_rx) = hooks();
+    let consumer = pool.attach_script_consumer(hooks);
+    let (sink, rx) = ChannelSink::new();
+    for t in 0..4 {
+        submit_script(&pool, &sink, t, 0, JobOptions::default());
+    }
+    let job = take_job(&consumer);
+    pool.destroy();
+    let mut rejected: Vec<_> = collect_done(&rx, 3);
+    rejected.sort_by_key(|(t, _)| *t);
+    assert_eq!(rejected, (1..4).map(|t| (t, Err(TaskError::Cancelled(CancelReason::Destroyed)))).collect::<Vec<_>>());
+    assert_eq!(next_hook(&hook_rx), Hook::Abort);
+    job.finish(Ok(Value::Null));
+    assert_eq!(next_done(&rx), (0, Err(TaskError::Cancelled(CancelReason::Destroyed))));
+    assert!(matches!(consumer.take(), ScriptTake::Closed));
+    pool.join();
+    pool.join_scripts();
+    let s = pool.stats();
+    assert_eq!((s.queued, s.cancelled, s.completed), (0, 4, 0));
+}
+
+#[test]
+fn close_lets_queued_script_jobs_finish_then_consumers_see_it_closed() {
+    let pool = scripted(DEFAULT_GRACE_TIME);
+    let (hooks, hook_rx) = hooks();
+    let consumer = pool.attach_script_consumer(hooks);
+    let (sink, rx) = ChannelSink::new();
+    assert!(matches!(consumer.take(), ScriptTake::Nothing));
+    submit_script(&pool, &sink, 1, 0, JobOptions::default());
+    assert_eq!(next_hook(&hook_rx), Hook::Wake);
+    pool.close();
+    let job = take_job(&consumer);
+    job.finish(Ok(Value::Bool(true)));
+    assert_eq!(next_done(&rx), (1, Ok(Value::Bool(true))));
+    assert!(matches!(consumer.take(), ScriptTake::Closed));
+    pool.join();
+    pool.join_scripts();
+    // An idle consumer is woken by close, so it learns the pool is closed.
+    let (hooks2, hook_rx2) = self::hooks();
+    let pool2 = scripted(DEFAULT_GRACE_TIME);
+    let idle = pool2.attach_script_consumer(hooks2);
+    assert!(matches!(idle.take(), ScriptTake::Nothing));
+    pool2.close();
+    assert_eq!(next_hook(&hook_rx2), Hook::Wake);
+    assert!(matches!(idle.take(), ScriptTake::Closed));
+}
+
+#[test]
+fn script_jobs_count_in_stats_and_max_queue() {
+    let config = PoolConfig { max_queue: Some(1), script_workers: 1, ..PoolConfig::fixed(1) };
+    let pool = ThreadPool::new(config, Arc::new(NoObserver));
+    let (hooks, _hook_rx) = hooks();
+    let consumer = pool.attach_script_consumer(hooks);
+    let (sink, rx) = ChannelSink::new();
+    assert_eq!(pool.stats().script_workers, 1);
+    // One native thread + one consumer + a queue of one: three in flight, the fourth is refused.
+    for t in 0..3 {
+        submit_script(&pool, &sink, t, 0, JobOptions::default());
+    }
+    let sink_dyn: Arc<dyn JobSink> = sink.clone();
+    let call = ScriptCall { function: 0, id: 9, args: Value::Null };
+    match pool.submit(Job::script(call, sink_dyn, 9, JobControl::new(), JobOptions::default())) {
+        Err(e) => assert_eq!(e.error, TaskError::QueueFull { max_queue: 1 }),
+        Ok(()) => panic!("the fourth job was accepted past maxQueue"),
+    }
+    let ok = take_job(&consumer);
+    let s = pool.stats();
+    assert_eq!((s.running, s.queued), (1, 2));
+    ok.finish(Ok(Value::Null));
+    take_job(&consumer).finish(Err(TaskError::ScriptFailed { name: "Error".into(), message: "x".into(), stack: None }));
+    drop(take_job(&consumer)); // dropped without an outcome: reported as a failure
+    let done = collect_done(&rx, 3);
+    assert_eq!(done[0], (0, Ok(Value::Null)));
+    assert!(matches!(done[1], (1, Err(TaskError::ScriptFailed { .. }))));
+    assert!(matches!(&done[2], (2, Err(TaskError::Failed { .. }))));
+    let s = pool.stats();
+    assert_eq!((s.completed, s.failed, s.running, s.queued), (1, 2, 0, 0));
+    assert_eq!(s.run_time.count, 3);
+    drop(consumer);
+    let s = pool.stats();
+    assert_eq!((s.script_workers, s.completed, s.failed), (0, 1, 2), "a detached consumer's counters stay");
+}
+
+#[test]
+fn script_jobs_post_messages_and_orphans_are_skipped() {
+    let pool = scripted(DEFAULT_GRACE_TIME);
+    let (hooks, _hook_rx) = hooks();
+    let consumer = pool.attach_script_consumer(hooks);
+    let (sink, rx) = ChannelSink::new();
+    submit_script(&pool, &sink, 1, 0, JobOptions { wants_messages: true, ..JobOptions::default() });
+    let job = take_job(&consumer);
+    assert!(job.wants_messages());
+    job.post(Value::String("hello".into()));
+    job.finish(Ok(Value::Null));
+    match rx.recv_timeout(PATIENCE).unwrap() {
+        Report::Message(1, Value::String(s)) => assert_eq!(s, "hello"),
+        other => panic!("expected the message first, got {other:?}"),
+    }
+    assert_eq!(next_done(&rx), (1, Ok(Value::Null)));
+
+    let (dead, dead_rx) = ChannelSink::new();
+    submit_script(&pool, &dead, 2, 0, JobOptions::default());
+    dead.alive.store(false, Ordering::Release);
+    assert!(matches!(consumer.take(), ScriptTake::Nothing), "the orphan is skipped, not started");
+    assert_eq!(next_done(&dead_rx), (2, Err(TaskError::Cancelled(CancelReason::Orphaned))));
+}
+
+#[test]
+fn many_script_jobs_on_consumer_threads_each_settle_once() {
+    const JOBS: u64 = 20_000;
+    let pool = Arc::new(ThreadPool::new(PoolConfig { script_workers: 2, ..PoolConfig::fixed(1) }, Arc::new(NoObserver)));
+    let (sink, rx) = ChannelSink::new();
+    let ran = Arc::new(AtomicUsize::new(0));
+    let consumers: Vec<_> = (0..2)
+        .map(|_| {
+            let (hooks, wakes) = hooks();
+            let consumer = pool.attach_script_consumer(hooks);
+            let ran = ran.clone();
+            std::thread::spawn(move || loop {
+                match consumer.take() {
+                    ScriptTake::Job(job) => {
+                        ran.fetch_add(1, Ordering::Relaxed);
+                        let args = job.call.args.clone();
+                        job.finish(Ok(args));
+                    }
+                    // An idle consumer waits for its wake-up: a lost one would fail this test.
+                    ScriptTake::Nothing => assert!(wakes.recv_timeout(PATIENCE).is_ok(), "a wake-up was lost"),
+                    ScriptTake::Closed => break,
+                }
+            })
+        })
+        .collect();
+    for t in 0..JOBS {
+        submit_script(&pool, &sink, t, 0, JobOptions::default());
+    }
+    let mut seen = vec![false; JOBS as usize];
+    for (t, outcome) in collect_done(&rx, JOBS as usize) {
+        assert_eq!(outcome, Ok(Value::Number(t as f64)));
+        assert!(!std::mem::replace(&mut seen[t as usize], true), "job {t} settled twice");
+    }
+    pool.close();
+    for c in consumers {
+        c.join().unwrap();
+    }
+    pool.join_scripts();
+    assert_eq!(ran.load(Ordering::Relaxed), JOBS as usize);
+    assert!(rx.try_recv().is_err());
 }

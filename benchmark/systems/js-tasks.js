@@ -47,6 +47,13 @@ function bcryptHash({ password, cost }) {
   return bcryptjs.hashSync(password, cost)
 }
 
+// A 1 MiB Buffer in, a new 1 MiB Buffer out (its bytes complemented): the transport both ways.
+function bytesOut({ data }) {
+  const out = Buffer.allocUnsafe(data.length)
+  for (let i = 0; i < data.length; i += 4096) out.fill(~data[i] & 0xff, i, Math.min(i + 4096, data.length))
+  return out
+}
+
 // Start-up probe: every thread blocks here until `parties` threads have arrived, so the answers of
 // one batch of `parties` calls necessarily come from `parties` different threads.
 function barrier({ sab, parties }) {
@@ -63,4 +70,4 @@ function barrier({ sab, parties }) {
   return threadId
 }
 
-module.exports = { echo, sum, fib, sha256, gzip, scrypt, bcryptHash, barrier }
+module.exports = { echo, sum, fib, sha256, gzip, scrypt, bcryptHash, bytesOut, barrier }

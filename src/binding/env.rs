@@ -31,6 +31,8 @@ pub(crate) const EVENT_MESSAGE: u32 = 1;
 pub(crate) const EVENT_ONLINE: u32 = 2;
 pub(crate) const EVENT_EXIT: u32 = 3;
 pub(crate) const EVENT_DRAIN: u32 = 4;
+/// A JS-task Worker of the pool must be terminated (its job ignored its cancellation too long).
+pub(crate) const EVENT_TERMINATE: u32 = 5;
 
 /// What pool threads report to an environment.
 pub(crate) enum Event {
@@ -40,6 +42,12 @@ pub(crate) enum Event {
     ThreadExit { pool: u32, thread: u32, code: i32 },
     /// Every thread of an owned pool has been joined after `close` or `destroy`.
     PoolJoined { pool: u32 },
+    /// (In a pool's Worker) a script job may be waiting: take it.
+    ScriptReady,
+    /// (In a pool's Worker) the script job it runs was cancelled.
+    ScriptAbort,
+    /// (In a pool's owner) terminate the pool's Worker number `slot`.
+    TerminateWorker { pool: u32, slot: u32 },
 }
 
 /// The thread-safe half of an environment.
@@ -66,7 +74,7 @@ unsafe impl Send for Tsfn {}
 unsafe impl Sync for Tsfn {}
 
 impl EnvSink {
-    fn push(&self, event: Event) {
+    pub(crate) fn push(&self, event: Event) {
         self.inbox.push(event, || {
             // Non-blocking with an unbounded queue: only fails once the function is closing, and then
             // nobody is left to tell.
@@ -183,9 +191,11 @@ pub(crate) struct EnvState {
     keepalive: usize,
     /// The inbox's other buffer (see `EnvSink::take_events`).
     spare: Vec<Event>,
+    /// In a pool's Worker: its script consumer and the JS task it runs (`script.rs`).
+    pub(crate) script: Option<super::script::ScriptSide>,
 }
 
-type StateCell = RefCell<EnvState>;
+pub(crate) type StateCell = RefCell<EnvState>;
 
 /// This environment's state, if `init` ran in it.
 pub(crate) fn state(env: Env) -> Option<&'static StateCell> {
@@ -235,6 +245,7 @@ pub(crate) fn init(env: Env) -> js::JsResult<()> {
         pools: Slab::new(),
         keepalive: 0,
         spare: Vec::new(),
+        script: None,
     }));
     let raw = Box::into_raw(st);
     unsafe extern "C" fn free_state(_env: Env, data: *mut c_void, _hint: *mut c_void) {
@@ -294,7 +305,7 @@ impl EnvState {
     pub(crate) fn job_added(&mut self, pool: u32) {
         let refd = self.pools.get_mut(pool as usize).map(|p| {
             p.pending += 1;
-            if p.pending > p.pool.config().max_threads {
+            if p.pending > runners(&p.pool) {
                 p.backlogged = true;
             }
             p.refd
@@ -347,6 +358,12 @@ impl EnvState {
     }
 }
 
+/// How many jobs a pool runs at once: its threads and its JS-task Workers. More pending than that,
+/// and some wait.
+fn runners(pool: &ThreadPool) -> usize {
+    pool.config().max_threads + pool.config().script_workers
+}
+
 /// Creates the JS error for `e` through the JS factory (so it belongs to the caller's realm), falling
 /// back to a plain Node-API error. `cause`, when given, is what the caller's own code threw while we
 /// read its value: it becomes the error's `cause`.
@@ -357,6 +374,7 @@ pub(crate) fn error_value(env: Env, make_error: Option<Val>, e: &TaskError, caus
         _ => None,
     };
     let type_error = e.js_kind() == crate::engine::error::ErrorKind::TypeError;
+    let cause = cause.or_else(|| super::script::failure_cause(env, e));
     if let Some(f) = make_error {
         let args = [
             js::string(env, e.code()),
@@ -417,6 +435,7 @@ unsafe extern "C" fn on_batch(env: Env, _js_cb: Val, _context: *mut c_void, _dat
     // Pools whose close()/destroy() can resolve: done after the dispatch, so that every thread's 'exit'
     // (and every message) of this batch reaches JS first.
     let mut finished_pools = Vec::new();
+    let (mut script_ready, mut script_abort) = (false, false);
     for event in events.drain(..) {
         match event {
             Event::Done { ticket, outcome } => {
@@ -441,6 +460,9 @@ unsafe extern "C" fn on_batch(env: Env, _js_cb: Val, _context: *mut c_void, _dat
                 add(pool, &[num(EVENT_EXIT as f64), num(thread as f64), num(code as f64)])
             }
             Event::PoolJoined { pool } => finished_pools.push(pool),
+            Event::ScriptReady => script_ready = true,
+            Event::ScriptAbort => script_abort = true,
+            Event::TerminateWorker { pool, slot } => add(pool, &[num(EVENT_TERMINATE as f64), num(slot as f64)]),
         }
     }
     cell.borrow_mut().spare = events;
@@ -464,6 +486,11 @@ unsafe extern "C" fn on_batch(env: Env, _js_cb: Val, _context: *mut c_void, _dat
     }
     for pool in finished_pools {
         pool_done(env, cell, pool);
+    }
+    if script_ready || script_abort {
+        if let Err(e) = super::script::deliver(env, cell, script_ready, script_abort) {
+            escaped.get_or_insert(e);
+        }
     }
     if let Some(e) = escaped {
         js::fatal_exception(env, e);
@@ -491,7 +518,7 @@ fn settle(env: Env, cell: &StateCell, ticket: usize, outcome: Result<Value, Task
         if let Some(entry) = st.pools.get_mut(p.pool as usize) {
             entry.pending -= 1;
             refd = entry.refd;
-            if entry.backlogged && entry.pending <= entry.pool.config().max_threads {
+            if entry.backlogged && entry.pending <= runners(&entry.pool) {
                 entry.backlogged = false;
                 settled.drained = Some(p.pool);
             }
@@ -609,6 +636,8 @@ pub(crate) fn close_pool(env: Env, cell: &StateCell, pool: u32, destroy: bool) -
         let sink = sink.clone();
         let spawned = std::thread::Builder::new().name("native-pool-join".into()).spawn(move || {
             threads.join();
+            // JS tasks run on the pool's Workers, which go on serving until this resolves.
+            threads.join_scripts();
             sink.push(Event::PoolJoined { pool });
         });
         if spawned.is_err() {
@@ -625,6 +654,9 @@ pub(crate) fn close_pool(env: Env, cell: &StateCell, pool: u32, destroy: bool) -
 unsafe extern "C" fn on_teardown(data: *mut c_void) {
     // SAFETY: `data` is the state box, still alive: Node frees instance data after cleanup hooks.
     let cell = unsafe { &*(data as *const StateCell) };
+    // A pool's Worker first reports the JS task it ran (its caller's memory is then released by the
+    // owner, while nothing here runs JS any more) and detaches from the pool.
+    super::script::teardown(cell);
     let st = cell.borrow();
     let sink = st.sink.clone();
     sink.inbox.close();

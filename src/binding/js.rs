@@ -7,6 +7,8 @@ use std::ptr;
 
 use napi::sys;
 
+use crate::engine::value::Bytes;
+
 /// A failed Node-API call: its status, and the JS exception it left pending, if any.
 ///
 /// Every call goes through `napi_call!`, which takes (clears) that exception at once: a getter or a
@@ -263,6 +265,54 @@ pub(crate) fn buffer_from_vec(env: Env, bytes: Vec<u8>) -> JsResult<Val> {
     created.map(|()| out)
 }
 
+/// A Buffer over the memory of `bytes`, without a copy: the Buffer owns a clone of `bytes` (dropped
+/// by its finalizer), so owned bytes stay alive as long as the Buffer. Borrowed bytes must be made
+/// unreachable before their owner frees them: see `detach`.
+pub(crate) fn buffer_over(env: Env, bytes: Bytes) -> JsResult<Val> {
+    let mut out = ptr::null_mut();
+    if bytes.is_empty() {
+        let mut data = ptr::null_mut();
+        napi_call!(env, sys::napi_create_buffer(env, 0, &mut data, &mut out))?;
+        return Ok(out);
+    }
+    let (data, len) = (bytes.as_ptr() as *mut c_void, bytes.len());
+    let hint = Box::into_raw(Box::new(bytes));
+    unsafe extern "C" fn free_bytes(_env: Env, _data: *mut c_void, hint: *mut c_void) {
+        // SAFETY: `hint` is the `Box<Bytes>` leaked below, handed back exactly once by Node.
+        drop(unsafe { Box::from_raw(hint as *mut Bytes) });
+    }
+    // The memory is only read through the Buffer by contract (inputs are not to be modified); the
+    // cast to `*mut` is what Node-API's signature asks for.
+    let created = napi_call!(env, sys::napi_create_external_buffer(env, len, data, Some(free_bytes), hint.cast(), &mut out));
+    if created.is_err() {
+        // SAFETY: Node did not take the buffer, so the box is still ours to free.
+        drop(unsafe { Box::from_raw(hint) });
+    }
+    created.map(|()| out)
+}
+
+/// Detaches the ArrayBuffer behind a Buffer made by `buffer_over`: from then on it reads as empty,
+/// so nothing a task kept can reach memory its caller is about to free.
+pub(crate) fn detach(env: Env, buffer: Val) -> JsResult<()> {
+    let (mut ty, mut len, mut data, mut ab, mut offset) = (0, 0usize, ptr::null_mut::<c_void>(), ptr::null_mut(), 0usize);
+    napi_call!(env, sys::napi_get_typedarray_info(env, buffer, &mut ty, &mut len, &mut data, &mut ab, &mut offset))?;
+    napi_call!(env, sys::napi_detach_arraybuffer(env, ab))
+}
+
+/// The prototype of an object (a Proxy's trap may throw).
+pub(crate) fn prototype(env: Env, v: Val) -> JsResult<Val> {
+    let mut out = ptr::null_mut();
+    napi_call!(env, sys::napi_get_prototype(env, v, &mut out))?;
+    Ok(out)
+}
+
+/// `String(v)` for a primitive (a Symbol throws, and `Err` carries it).
+pub(crate) fn coerce_to_string(env: Env, v: Val) -> JsResult<String> {
+    let mut out = ptr::null_mut();
+    napi_call!(env, sys::napi_coerce_to_string(env, v, &mut out))?;
+    get_string(env, out)
+}
+
 /// Calls `f` with `args` and `this` = undefined. A JS exception is returned as `Err` (and cleared),
 /// never left pending; `Err(undefined)` if the call failed without one.
 pub(crate) fn call(env: Env, f: Val, args: &[Val]) -> Result<Val, Val> {
@@ -342,6 +392,14 @@ pub(crate) fn resolve(env: Env, d: sys::napi_deferred, v: Val) -> JsResult<()> {
 
 pub(crate) fn reject(env: Env, d: sys::napi_deferred, v: Val) -> JsResult<()> {
     napi_call!(env, sys::napi_reject_deferred(env, d, v))
+}
+
+/// A plain `Error` with `message` and no code.
+pub(crate) fn error(env: Env, message: &str) -> JsResult<Val> {
+    let m = string(env, message)?;
+    let mut out = ptr::null_mut();
+    napi_call!(env, sys::napi_create_error(env, ptr::null_mut(), m, &mut out))?;
+    Ok(out)
 }
 
 /// A plain `Error` (or `TypeError`) with `code` set: the last resort when the JS error factory is

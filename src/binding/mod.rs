@@ -7,6 +7,7 @@
 mod convert;
 mod env;
 pub(crate) mod js;
+mod script;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -20,7 +21,7 @@ use self::convert::{Kept, Rejection};
 use self::env::{EnvState, Pending, PoolEntry, ThreadEvents};
 use crate::engine::context::JobControl;
 use crate::engine::error::{CancelReason, TaskError};
-use crate::engine::job::{Job, JobOptions, JobSink};
+use crate::engine::job::{Job, JobOptions, JobSink, ScriptCall};
 use crate::engine::pool::{NoObserver, PoolConfig, ThreadPool};
 use crate::engine::schema::{ArgsSchema, FieldType};
 use crate::engine::value::Value;
@@ -134,7 +135,9 @@ pub fn task_list(env: Env) -> Result<sys::napi_value> {
 }
 
 /// Creates a pool and returns its id. `shared` attaches to the process-wide pool instead (the thread
-/// options are then ignored). `maxQueue` < 0 means no limit. `dispatch(events)` receives the pool's
+/// options are then ignored). `maxQueue` < 0 means no limit. `scriptWorkers` is how many JS-task
+/// Workers the pool will run (0 for none), `graceTimeMs` how long a cancelled JS task may go on
+/// before its Worker is terminated. `dispatch(events)` receives the pool's
 /// messages and thread events in batches; `makeError(code, message, isTypeError, field)` builds the
 /// errors its promises reject with.
 #[napi(js_name = "createPool")]
@@ -150,6 +153,8 @@ pub fn create_pool(
     shared: bool,
     dispatch: Unknown<'_>,
     make_error: Unknown<'_>,
+    script_workers: u32,
+    grace_time_ms: f64,
 ) -> Result<u32> {
     let cell = state_of(env.raw())?;
     let dispatch = js::new_ref(env.raw(), dispatch.raw()).map_err(napi_failed)?;
@@ -169,6 +174,8 @@ pub fn create_pool(
             thread_name: "native-pool".into(),
             nice: nice_increment.min(19) as u8,
             record_timing,
+            script_workers: script_workers as usize,
+            grace_time: Duration::try_from_secs_f64(grace_time_ms / 1000.0).unwrap_or(Duration::MAX),
         };
         (Arc::new(ThreadPool::new(config, Arc::new(ThreadEvents { sink, pool: id }))), true)
     };
@@ -326,6 +333,123 @@ fn submit_job(
     Ok(promise)
 }
 
+/// Offers a pool's script queue to its Workers; returns the key they attach with (`attachScripts`).
+#[napi(js_name = "offerScripts")]
+pub fn offer_scripts(env: Env, pool: u32) -> Result<f64> {
+    let st = state_of(env.raw())?.borrow();
+    let Some(entry) = st.pools.get(pool as usize) else { return Err(Error::from_reason("native-pool: no such pool")) };
+    Ok(script::offer(&entry.pool, &st.sink, pool) as f64)
+}
+
+/// Queues a call of JS task `function` (its index in the pool's JS task table) with `args`, read
+/// here on the caller's thread (transport rules: `convert::Mode::Transport`); returns its promise.
+/// Same flags and options as `submit`. Never throws: every failure rejects the promise.
+#[napi(js_name = "submitScript")]
+#[allow(clippy::too_many_arguments)]
+pub fn submit_script(
+    env: Env,
+    pool: u32,
+    function: u32,
+    args: Unknown<'_>,
+    job_id: f64,
+    priority: i32,
+    timeout_ms: f64,
+    flags: u32,
+) -> Result<sys::napi_value> {
+    let raw = env.raw();
+    let options = JobOptions {
+        priority,
+        timeout: if timeout_ms > 0.0 { Duration::try_from_secs_f64(timeout_ms / 1000.0).ok() } else { None },
+        wants_messages: flags & FLAG_MESSAGES != 0,
+    };
+    let cancellable = flags & FLAG_CANCELLABLE != 0;
+    let cell = state_of(raw)?;
+    let (deferred, promise) = js::promise(raw).map_err(napi_failed)?;
+    let reject = |r: Rejection| env::reject_with(raw, env::make_error_fn(cell, pool), deferred, &r.error, r.cause);
+    let threads = {
+        let st = cell.borrow();
+        match st.pools.get(pool as usize) {
+            Some(entry) if !entry.closed => entry.pool.clone(),
+            _ => {
+                drop(st);
+                reject(TaskError::PoolClosed.into());
+                return Ok(promise);
+            }
+        }
+    };
+    let mut kept = Kept::default();
+    let args = match convert::transport_from_js(raw, args.raw(), "args", false, &mut kept) {
+        Ok(v) => v,
+        Err(e) => {
+            kept.release(raw);
+            reject(e);
+            return Ok(promise);
+        }
+    };
+    let control = JobControl::new();
+    let mut st = cell.borrow_mut();
+    let task = script::SCRIPT_TASK | function;
+    let ticket = st.pending.insert(Pending { deferred, control: control.clone(), pool, job_id, task, kept, cancellable });
+    let sink: Arc<dyn JobSink> = st.sink.clone();
+    st.sink_submitted();
+    let call = ScriptCall { function, id: job_id as u64, args };
+    match threads.submit(Job::script(call, sink, ticket as u64, control, options)) {
+        Ok(()) => {
+            if cancellable {
+                st.cancellable.insert((pool, job_id as u64), ticket);
+            }
+            st.job_added(pool);
+        }
+        Err(refused) => {
+            st.sink_unsubmitted();
+            let p = st.pending.remove(ticket);
+            drop(st);
+            p.kept.release(raw);
+            reject(refused.error.into());
+        }
+    }
+    Ok(promise)
+}
+
+/// (In a pool's Worker) attaches this environment to the pool offered under `key` as its Worker
+/// number `slot`; `deliver(flags)` is called when a job may wait (1) or the running one was
+/// cancelled (2). False if that pool is gone.
+#[napi(js_name = "attachScripts")]
+pub fn attach_scripts(env: Env, key: f64, slot: u32, deliver: Unknown<'_>) -> Result<bool> {
+    script::attach(env.raw(), state_of(env.raw())?, key as u64, slot, deliver.raw()).map_err(napi_failed)
+}
+
+/// (In a pool's Worker) the next job, `[function, args, id, wantsMessages]`, or undefined.
+#[napi(js_name = "takeScript")]
+pub fn take_script(env: Env) -> Result<sys::napi_value> {
+    script::take(env.raw(), state_of(env.raw())?).map_err(napi_failed)
+}
+
+/// (In a pool's Worker) reports the running job's result (`ok`) or what it threw, and takes the
+/// next job (as `takeScript`).
+#[napi(js_name = "completeScript")]
+pub fn complete_script(env: Env, ok: bool, value: Unknown<'_>) -> Result<sys::napi_value> {
+    script::complete(env.raw(), state_of(env.raw())?, ok, value.raw()).map_err(napi_failed)
+}
+
+/// (In a pool's Worker) posts a message for the running job. A value that cannot cross throws
+/// ERR_INVALID_ARG (field `message`) to the task, which called `ctx.post`.
+#[napi(js_name = "postScript")]
+pub fn post_script(env: Env, value: Unknown<'_>) -> Result<()> {
+    let raw = env.raw();
+    match script::post(raw, state_of(raw)?, value.raw()) {
+        Ok(()) => Ok(()),
+        Err(r) => Err(Error::new(Status::InvalidArg, r.error.to_string())),
+    }
+}
+
+/// (In a pool's Worker) why the running job should stop: 0 not, 1 aborted, 2 timed out, 3 destroyed,
+/// 4 orphaned.
+#[napi(js_name = "scriptCancelReason")]
+pub fn script_cancel_reason(env: Env) -> Result<u32> {
+    Ok(script::cancel_reason(state_of(env.raw())?))
+}
+
 /// Cancels a job submitted as cancellable: a queued job is taken out of the queue and rejected at once,
 /// a running one is asked to stop; it rejects with ABORT_ERR. Returns false if the job is
 /// unknown or already settled.
@@ -400,6 +524,7 @@ pub fn pool_stats(env: Env, pool: u32) -> Result<sys::napi_value> {
     let v = Value::object([
         ("threads", Value::Number(s.threads as f64)),
         ("idle", Value::Number(s.idle as f64)),
+        ("workers", Value::Number(s.script_workers as f64)),
         ("running", Value::Number(s.running as f64)),
         ("queued", Value::Number(s.queued as f64)),
         ("completed", Value::Number(s.completed as f64)),

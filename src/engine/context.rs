@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use super::error::{CancelReason, TaskError};
 use super::job::JobSink;
-use super::sync::{current_thread, AtomicU8, AtomicUsize, Mutex, Thread};
+use super::sync::{current_thread, AtomicBool, AtomicU8, AtomicUsize, Mutex, Thread};
 use super::value::Value;
 
 /// How many posted messages of one task may wait for JS to deliver them. A task that posts faster than
@@ -30,8 +30,39 @@ pub struct JobControl {
     state: AtomicU8,
     /// Messages posted and not yet delivered to JS (see `MESSAGE_BACKLOG`).
     backlog: AtomicUsize,
-    /// The thread running the task, so that a cancellation or a delivered message can wake it.
-    runner: Mutex<Option<Thread>>,
+    /// Who runs the task, so that a cancellation or a delivered message can wake it.
+    runner: Mutex<Option<Runner>>,
+    /// Queued in the pool's script queue (a JS task), not the native one: `withdraw` must uncount it
+    /// from the queue it is in.
+    script: AtomicBool,
+}
+
+/// Who runs a started job, and how to tell it that it was cancelled.
+#[derive(Clone)]
+pub(crate) enum Runner {
+    /// A native pool thread: unparked, it sees the cancel flag at its next check.
+    Thread(Thread),
+    /// A script consumer's JS thread, which cannot be unparked out of JS code: `on_cancel` tells it
+    /// (the binding sends the Worker an abort event) and starts the grace period. The thread is still
+    /// unparked, for a consumer blocked in `post` on a full backlog.
+    Script { thread: Thread, on_cancel: Arc<dyn Fn() + Send + Sync> },
+}
+
+impl Runner {
+    fn thread(&self) -> &Thread {
+        match self {
+            Runner::Thread(t) | Runner::Script { thread: t, .. } => t,
+        }
+    }
+}
+
+impl std::fmt::Debug for Runner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Runner::Thread(t) => f.debug_tuple("Thread").field(&t.id()).finish(),
+            Runner::Script { thread, .. } => f.debug_struct("Script").field("thread", &thread.id()).finish(),
+        }
+    }
 }
 
 impl Default for JobControl {
@@ -41,6 +72,7 @@ impl Default for JobControl {
             state: AtomicU8::new(QUEUED),
             backlog: AtomicUsize::new(0),
             runner: Mutex::new(None),
+            script: AtomicBool::new(false),
         }
     }
 }
@@ -58,7 +90,17 @@ impl JobControl {
             .compare_exchange(0, 1 + reason as u8, Ordering::AcqRel, Ordering::Acquire)
             .is_ok();
         if set {
-            self.wake();
+            let runner = self.runner.lock().unwrap_or_else(|e| e.into_inner()).clone();
+            match runner {
+                Some(Runner::Thread(t)) => t.unpark(),
+                Some(Runner::Script { thread, on_cancel }) => {
+                    thread.unpark();
+                    // Outside the lock: the hook pushes into another environment's inbox and into the
+                    // watchdog, neither of which may wait on this job.
+                    on_cancel();
+                }
+                None => {}
+            }
         }
         set
     }
@@ -87,20 +129,22 @@ impl JobControl {
         self.state.load(Ordering::Acquire) == WITHDRAWN
     }
 
-    /// Called by the worker that dequeued the job: true if it may run it.
-    pub(crate) fn start(&self) -> bool {
+    /// Called by whoever dequeued the job (a native thread or a script consumer), recording who runs
+    /// it: true if it may run it.
+    pub(crate) fn start_as(&self, runner: Runner) -> bool {
         let started = self
             .state
             .compare_exchange(QUEUED, RUNNING, Ordering::AcqRel, Ordering::Acquire)
             .is_ok();
         if started {
-            *self.runner.lock().unwrap_or_else(|e| e.into_inner()) = Some(current_thread());
+            *self.runner.lock().unwrap_or_else(|e| e.into_inner()) = Some(runner);
         }
         started
     }
 
-    /// The worker's side of the state machine, for a job it has just dequeued. `skip` is why the job
-    /// must not run (its environment is gone, its pool destroyed), if it must not.
+    /// The worker's side of the state machine, for a job it has just dequeued, on a native pool
+    /// thread (the one that runs it). `skip` is why the job must not run (its environment is gone,
+    /// its pool destroyed), if it must not.
     ///
     /// A skipped job is withdrawn, not just dropped, so that exactly one side reports its outcome even
     /// when a canceller races to withdraw it; the reason reported is the first one set (`cancel` keeps
@@ -109,14 +153,40 @@ impl JobControl {
     /// Public only so that `tests/loom.rs` can model-check it; the pool's workers are its one caller.
     #[doc(hidden)]
     pub fn claim(&self, skip: Option<CancelReason>) -> Claim {
-        match skip {
-            Some(reason) if self.withdraw() => {
+        self.claim_as(skip, || Runner::Thread(current_thread()))
+    }
+
+    /// `claim`, for whoever dequeued the job (a native thread or a script consumer): `runner` says who
+    /// runs it, if it runs.
+    pub(crate) fn claim_as(&self, skip: Option<CancelReason>, runner: impl FnOnce() -> Runner) -> Claim {
+        if let Some(reason) = skip {
+            if self.withdraw() {
                 self.cancel(reason);
-                Claim::Skipped(self.cancel_reason().unwrap_or(reason))
+                return Claim::Skipped(self.cancel_reason().unwrap_or(reason));
             }
-            None if self.start() => Claim::Run,
-            _ => Claim::Taken,
+            return Claim::Taken;
         }
+        if self.start_as(runner()) {
+            Claim::Run
+        } else {
+            Claim::Taken
+        }
+    }
+
+    /// Forgets the runner once the job has finished, so that a late cancel calls no hook of a
+    /// consumer that has moved on to another job.
+    pub(crate) fn clear_runner(&self) {
+        self.runner.lock().unwrap_or_else(|e| e.into_inner()).take();
+    }
+
+    /// Marks the job as one for the script queue (set by `ThreadPool::submit`).
+    pub(crate) fn set_script(&self) {
+        self.script.store(true, Ordering::Release);
+    }
+
+    /// Whether the job was queued in the script queue.
+    pub(crate) fn is_script(&self) -> bool {
+        self.script.load(Ordering::Acquire)
     }
 
     /// Called when JS has delivered one of this job's messages: frees a place in its backlog and wakes
@@ -128,8 +198,8 @@ impl JobControl {
     }
 
     fn wake(&self) {
-        if let Some(t) = self.runner.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
-            t.unpark();
+        if let Some(r) = self.runner.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
+            r.thread().unpark();
         }
     }
 }
@@ -310,9 +380,10 @@ mod tests {
     fn withdraw_and_start_exclude_each_other() {
         let c = JobControl::default();
         assert!(c.withdraw());
-        assert!(!c.start());
+        let me = || Runner::Thread(std::thread::current());
+        assert!(!c.start_as(me()));
         let d = JobControl::default();
-        assert!(d.start());
+        assert!(d.start_as(me()));
         assert!(!d.withdraw());
     }
 }

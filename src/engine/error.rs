@@ -30,6 +30,9 @@ pub enum TaskError {
     QueueFull { max_queue: usize },
     /// The task ran and reported a failure.
     Failed { message: String },
+    /// A JS task threw or rejected: the thrown error's name, message and stack, rebuilt as the
+    /// `cause` of the caller's `ERR_TASK_FAILED`.
+    ScriptFailed { name: String, message: String, stack: Option<String> },
     /// The task panicked; the panic was caught and the thread keeps serving.
     Panicked { message: String },
     /// The task was stopped: aborted, timed out, destroyed or orphaned.
@@ -54,7 +57,9 @@ impl TaskError {
             TaskError::UnknownTask { .. } => "ERR_UNKNOWN_TASK",
             TaskError::PoolClosed | TaskError::Cancelled(CancelReason::Destroyed) => "ERR_POOL_CLOSED",
             TaskError::QueueFull { .. } => "ERR_QUEUE_FULL",
-            TaskError::Failed { .. } | TaskError::Cancelled(CancelReason::Orphaned) => "ERR_TASK_FAILED",
+            TaskError::Failed { .. } | TaskError::ScriptFailed { .. } | TaskError::Cancelled(CancelReason::Orphaned) => {
+                "ERR_TASK_FAILED"
+            }
             TaskError::Panicked { .. } => "ERR_TASK_PANICKED",
             TaskError::Cancelled(CancelReason::TimedOut) => "ERR_TASK_TIMEOUT",
             TaskError::Cancelled(CancelReason::Aborted) => "ABORT_ERR",
@@ -87,6 +92,7 @@ impl fmt::Display for TaskError {
                 write!(f, "the task queue is full ({max_queue} waiting)")
             }
             TaskError::Failed { message } => f.write_str(message),
+            TaskError::ScriptFailed { name, message, .. } => write!(f, "the task threw {name}: {message}"),
             TaskError::Panicked { message } => write!(f, "the task panicked: {message}"),
             TaskError::Cancelled(CancelReason::Aborted) => f.write_str("the task was aborted"),
             TaskError::Cancelled(CancelReason::TimedOut) => f.write_str("the task timed out"),

@@ -1,5 +1,6 @@
-//! What a unit of work is: the prepared task (`Work`), how it is run (`JobOptions`), who can cancel it
-//! (`JobControl`) and where its messages and outcome go (`JobSink`).
+//! What a unit of work is: its body (a prepared native task, `Work`, or a call of a JS function,
+//! `ScriptCall`), how it is run (`JobOptions`), who can cancel it (`JobControl`) and where its messages
+//! and outcome go (`JobSink`).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -38,10 +39,29 @@ pub struct JobOptions {
     pub wants_messages: bool,
 }
 
+/// A call of a script function (a JS task): run by a script consumer (a worker_threads Worker that
+/// attached to the pool), not by a native thread. The engine never looks inside it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScriptCall {
+    /// Which function, as an index the pool's owner and its consumers agree on.
+    pub function: u32,
+    /// The caller's id for the task (a JS task sees it as `ctx.id`).
+    pub id: u64,
+    /// Its argument.
+    pub args: Value,
+}
+
+/// What a job runs. A script call is boxed so that a native job stays as small as it was: jobs are
+/// moved through the queue's channel by value.
+pub(crate) enum Body {
+    Native(Work),
+    Script(Box<ScriptCall>),
+}
+
 /// A unit of work for the pool.
 pub struct Job {
     pub(crate) ticket: u64,
-    pub(crate) work: Work,
+    pub(crate) body: Body,
     pub(crate) control: Arc<JobControl>,
     pub(crate) sink: Arc<dyn JobSink>,
     pub(crate) options: JobOptions,
@@ -58,6 +78,23 @@ impl Job {
         control: Arc<JobControl>,
         options: JobOptions,
     ) -> Job {
-        Job { ticket, work, control, sink, options, queued_at: None }
+        Job { ticket, body: Body::Native(work), control, sink, options, queued_at: None }
+    }
+
+    /// A job that calls a script function: it waits in the pool's script queue for a script consumer
+    /// (`ThreadPool::attach_script_consumer`), under the same priorities, limits and cancellation.
+    pub fn script(
+        call: ScriptCall,
+        sink: Arc<dyn JobSink>,
+        ticket: u64,
+        control: Arc<JobControl>,
+        options: JobOptions,
+    ) -> Job {
+        Job { ticket, body: Body::Script(Box::new(call)), control, sink, options, queued_at: None }
+    }
+
+    /// Whether this job runs on a script consumer.
+    pub fn is_script(&self) -> bool {
+        matches!(self.body, Body::Script(_))
     }
 }

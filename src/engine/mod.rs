@@ -1,5 +1,6 @@
 //! The engine: a pool of native threads that runs prepared jobs and reports their messages and
-//! outcomes to a `JobSink`. Plain Rust: nothing here knows about Node.
+//! outcomes to a `JobSink`, and a second queue of script jobs that consumers outside the engine (JS
+//! Workers) take from. Plain Rust: nothing here knows about Node.
 
 pub mod context;
 pub mod error;
@@ -12,5 +13,6 @@ pub mod stats;
 mod sync;
 mod unwind;
 pub mod value;
+mod watchdog;
 
 pub use unwind::LOG_PANICS_VAR;

@@ -1,17 +1,22 @@
-//! The thread pool: its threads, how they start and retire, where a job runs (`run_job`), and how the
-//! pool closes (finish what was accepted) or is destroyed (reject what waits, cancel what runs).
+//! The thread pool: its threads, how they start and retire, where a job runs (`begin`, then the work,
+//! then `finish`), and how the pool closes (finish what was accepted) or is destroyed (reject what
+//! waits, cancel what runs). Script jobs (JS tasks) wait in a second queue for script consumers,
+//! Workers that attach to the pool (`attach_script_consumer`) and go through the same `begin` and
+//! `finish`, so limits, cancellation, counters and outcomes are written once for both kinds.
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use super::context::{Claim, JobControl, TaskContext};
+use super::context::{Claim, JobControl, Runner, TaskContext};
 use super::error::{CancelReason, TaskError};
-use super::job::Job;
+use super::job::{Body, Job, JobOptions, JobSink, ScriptCall};
 use super::queue::{JobQueue, Taken, Wait};
 use super::stats::{bump, PoolStats, WorkerStats};
 use super::unwind::catch_task_panic;
+use super::value::Value;
+use super::watchdog;
 
 /// How many threads a pool runs and when it accepts work.
 #[derive(Debug, Clone)]
@@ -34,6 +39,12 @@ pub struct PoolConfig {
     /// With as many threads as CPUs, a positive value lets the JS thread win the CPU as soon as it
     /// has work, so the event loop stays responsive while the pool is saturated.
     pub nice: u8,
+    /// Script consumers the owner means to attach at most (its Workers): they run jobs too, so the
+    /// `max_queue` limit counts them beside `max_threads`. 0 for a pool without script jobs.
+    pub script_workers: usize,
+    /// How long a cancelled script job may go on running before its consumer's `terminate` hook is
+    /// called: a JS task cannot be stopped from outside, only its Worker can.
+    pub grace_time: Duration,
 }
 
 impl PoolConfig {
@@ -47,6 +58,8 @@ impl PoolConfig {
             thread_name: "native-pool".into(),
             record_timing: true,
             nice: DEFAULT_NICE,
+            script_workers: 0,
+            grace_time: DEFAULT_GRACE_TIME,
         }
     }
 }
@@ -63,6 +76,10 @@ impl Default for PoolConfig {
 /// busy processes of the same cgroup nine tenths of a CPU, halving the pool's throughput beside them
 /// for no measurable gain in the loop's latency (`benchmark/server.js`).
 pub const DEFAULT_NICE: u8 = 5;
+
+/// The default `PoolConfig::grace_time`: long enough for a task that checks its signal between
+/// chunks of work, short enough that a stuck Worker is replaced before anyone waits on it for long.
+pub const DEFAULT_GRACE_TIME: Duration = Duration::from_secs(1);
 
 /// Lowers the calling thread's CPU priority by `nice` (Linux gives each thread its own nice value).
 #[cfg(target_os = "linux")]
@@ -110,6 +127,13 @@ struct WorkerSlot {
 struct Shared {
     config: PoolConfig,
     queue: JobQueue,
+    /// Script jobs, waiting for a script consumer.
+    script_queue: JobQueue,
+    consumers: Mutex<Consumers>,
+    /// Script jobs accepted and not finished, for `join_scripts`.
+    scripts_unfinished: AtomicUsize,
+    scripts_lock: Mutex<()>,
+    scripts_done: Condvar,
     observer: Arc<dyn PoolObserver>,
     /// Accepted and not finished (queued + running), counted only when `max_queue` bounds it, so that
     /// an unbounded pool has no counter shared between the JS thread and the workers.
@@ -135,6 +159,15 @@ struct Workers {
     retired_alive_ns: u128,
 }
 
+/// The script consumers attached now.
+#[derive(Default)]
+struct Consumers {
+    slots: Vec<(Arc<ConsumerCore>, Instant)>,
+    /// Consumers that found the script queue empty: `submit` wakes one per script job.
+    idle: Vec<Arc<ConsumerCore>>,
+    next_id: u32,
+}
+
 /// A pool of native threads running `Job`s.
 pub struct ThreadPool {
     shared: Arc<Shared>,
@@ -154,6 +187,11 @@ impl ThreadPool {
             in_flight: config.max_queue.map(|_| AtomicUsize::new(0)),
             config,
             queue: JobQueue::new(),
+            script_queue: JobQueue::new(),
+            consumers: Mutex::new(Consumers::default()),
+            scripts_unfinished: AtomicUsize::new(0),
+            scripts_lock: Mutex::new(()),
+            scripts_done: Condvar::new(),
             observer,
             idle: AtomicUsize::new(0),
             destroyed: AtomicBool::new(false),
@@ -182,9 +220,27 @@ impl ThreadPool {
             job.queued_at = Some(Instant::now());
         }
         if let (Some(in_flight), Some(max_queue)) = (&shared.in_flight, shared.config.max_queue) {
-            if in_flight.load(Ordering::Acquire) >= shared.config.max_threads + max_queue {
+            if in_flight.load(Ordering::Acquire) >= shared.config.max_threads + shared.config.script_workers + max_queue {
                 return Err(SubmitError { job, error: TaskError::QueueFull { max_queue } });
             }
+        }
+        if job.is_script() {
+            job.control.set_script();
+            shared.scripts_unfinished.fetch_add(1, Ordering::AcqRel);
+            if let Err(job) = shared.script_queue.push(job) {
+                shared.script_finished();
+                return Err(SubmitError { job, error: TaskError::PoolClosed });
+            }
+            if let Some(in_flight) = &shared.in_flight {
+                in_flight.fetch_add(1, Ordering::AcqRel);
+            }
+            // One idle consumer per job; the others stay asleep. A consumer that finds the job gone
+            // (another took it) marks itself idle again.
+            let idle = lock(&shared.consumers).idle.pop();
+            if let Some(consumer) = idle {
+                (consumer.hooks.wake)();
+            }
+            return Ok(());
         }
         if shared.config.min_threads == shared.config.max_threads {
             // A fixed pool: no thread to start, so nothing to decide under the workers' lock.
@@ -208,8 +264,9 @@ impl ThreadPool {
     pub fn withdraw(&self, control: &JobControl) -> bool {
         let withdrawn = control.withdraw();
         if withdrawn {
-            self.shared.queue.note_withdrawn();
-            self.shared.finished_one();
+            let script = control.is_script();
+            self.shared.queue_of(script).note_withdrawn();
+            self.shared.left(script);
             lock(&self.shared.workers).retired.cancelled.fetch_add(1, Ordering::Relaxed);
         }
         withdrawn
@@ -219,6 +276,8 @@ impl ThreadPool {
     /// Returns at once; `join` waits for the threads.
     pub fn close(&self) {
         self.shared.queue.close();
+        self.shared.script_queue.close();
+        self.shared.wake_idle_consumers();
     }
 
     /// Stops accepting jobs, rejects every queued job with `ERR_POOL_CLOSED` and cancels the running
@@ -226,22 +285,52 @@ impl ThreadPool {
     pub fn destroy(&self) {
         self.shared.destroyed.store(true, Ordering::Release);
         self.shared.queue.close();
-        for job in self.shared.queue.take_all() {
-            if self.withdraw(&job.control) {
-                job.sink.complete(job.ticket, Err(TaskError::Cancelled(CancelReason::Destroyed)));
-            }
-            self.shared.queue.note_withdrawn_dequeued();
-        }
-        for (_, slot, _) in &lock(&self.shared.workers).slots {
-            if let Some(control) = lock(&slot.current).as_ref() {
-                control.cancel(CancelReason::Destroyed);
+        self.shared.script_queue.close();
+        for queue in [&self.shared.queue, &self.shared.script_queue] {
+            for job in queue.take_all() {
+                if self.withdraw(&job.control) {
+                    job.sink.complete(job.ticket, Err(TaskError::Cancelled(CancelReason::Destroyed)));
+                }
+                queue.note_withdrawn_dequeued();
             }
         }
+        let running: Vec<Arc<JobControl>> = {
+            let workers = lock(&self.shared.workers);
+            let consumers = lock(&self.shared.consumers);
+            let slots = workers.slots.iter().map(|(_, slot, _)| slot).chain(consumers.slots.iter().map(|(c, _)| &c.slot));
+            slots.filter_map(|slot| lock(&slot.current).clone()).collect()
+        };
+        // Outside the locks: cancelling a script job calls its consumer's hooks.
+        for control in running {
+            control.cancel(CancelReason::Destroyed);
+        }
+        self.shared.wake_idle_consumers();
     }
 
     /// Whether `close` or `destroy` was called.
     pub fn is_closed(&self) -> bool {
         self.shared.queue.is_closed()
+    }
+
+    /// Waits until every script job accepted has finished (after `close` or `destroy`). The script
+    /// consumers must go on taking jobs meanwhile, or have them completed as they detach.
+    pub fn join_scripts(&self) {
+        let shared = &self.shared;
+        let mut guard = lock(&shared.scripts_lock);
+        while shared.scripts_unfinished.load(Ordering::Acquire) > 0 {
+            guard = shared.scripts_done.wait_timeout(guard, Duration::from_millis(50)).unwrap_or_else(|e| e.into_inner()).0;
+        }
+    }
+
+    /// Attaches a script consumer: from now on it can `take` script jobs, and `hooks.wake` is called
+    /// when one is queued while it is idle. It counts in `stats()` as a script worker until dropped.
+    pub fn attach_script_consumer(&self, hooks: ScriptHooks) -> ScriptConsumer {
+        let mut consumers = lock(&self.shared.consumers);
+        let id = consumers.next_id;
+        consumers.next_id += 1;
+        let core = Arc::new(ConsumerCore { id, slot: Arc::new(WorkerSlot::default()), hooks, generation: AtomicU64::new(0) });
+        consumers.slots.push((core.clone(), Instant::now()));
+        ScriptConsumer { shared: self.shared.clone(), core }
     }
 
     /// Waits until every thread has stopped. Call after `close` or `destroy`, never from a pool thread.
@@ -260,12 +349,14 @@ impl ThreadPool {
     /// A snapshot of the pool's counters and latency histograms.
     pub fn stats(&self) -> PoolStats {
         let workers = lock(&self.shared.workers);
+        let consumers = lock(&self.shared.consumers);
         let total = WorkerStats::default();
         total.absorb(&workers.retired);
         let now = Instant::now();
         let mut alive_ns = workers.retired_alive_ns;
         let mut running = 0;
-        for (_, slot, started) in &workers.slots {
+        let slots = workers.slots.iter().map(|(_, slot, started)| (slot, started));
+        for (slot, started) in slots.chain(consumers.slots.iter().map(|(c, started)| (&c.slot, started))) {
             total.absorb(&slot.stats);
             alive_ns += now.duration_since(*started).as_nanos();
             running += usize::from(lock(&slot.current).is_some());
@@ -274,8 +365,9 @@ impl ThreadPool {
         PoolStats {
             threads: workers.live,
             idle: self.shared.idle.load(Ordering::Acquire).min(workers.live),
+            script_workers: consumers.slots.len(),
             running,
-            queued: self.shared.queue.len(),
+            queued: self.shared.queue.len() + self.shared.script_queue.len(),
             completed: load(&total.completed),
             failed: load(&total.failed),
             cancelled: load(&total.cancelled),
@@ -292,6 +384,38 @@ impl Shared {
     fn finished_one(&self) {
         if let Some(in_flight) = &self.in_flight {
             in_flight.fetch_sub(1, Ordering::AcqRel);
+        }
+    }
+
+    /// A script job finished, was withdrawn or skipped.
+    fn script_finished(&self) {
+        if self.scripts_unfinished.fetch_sub(1, Ordering::AcqRel) == 1 {
+            let _guard = lock(&self.scripts_lock);
+            self.scripts_done.notify_all();
+        }
+    }
+
+    /// A job of either queue left the pool.
+    fn left(&self, script: bool) {
+        self.finished_one();
+        if script {
+            self.script_finished();
+        }
+    }
+
+    fn queue_of(&self, script: bool) -> &JobQueue {
+        if script {
+            &self.script_queue
+        } else {
+            &self.queue
+        }
+    }
+
+    /// Wakes every idle consumer (after `close`/`destroy`: they learn that the queue is closed).
+    fn wake_idle_consumers(&self) {
+        let idle = std::mem::take(&mut lock(&self.consumers).idle);
+        for consumer in idle {
+            (consumer.hooks.wake)();
         }
     }
 }
@@ -398,9 +522,30 @@ fn take_spinning(queue: &JobQueue) -> Taken {
     }
 }
 
-/// Where a task runs: one dequeued job, from the orphan check to the reported outcome.
-fn run_job(shared: &Shared, slot: &WorkerSlot, job: Job) {
-    let Job { ticket, work, control, sink, options, queued_at } = job;
+/// A job that `begin` let start: what `finish` needs to report it.
+struct Started {
+    ticket: u64,
+    control: Arc<JobControl>,
+    sink: Arc<dyn JobSink>,
+    options: JobOptions,
+    script: bool,
+    /// When it started, if the pool records timings or the job has a timeout.
+    at: Option<Instant>,
+    deadline: Option<Instant>,
+}
+
+impl Started {
+    fn context(&self) -> TaskContext<'_> {
+        TaskContext::new(&self.control, &*self.sink, self.ticket, self.options.wants_messages, self.deadline)
+    }
+}
+
+/// Starts one dequeued job on `slot`: skips it if its environment is gone, the pool was destroyed or
+/// it was withdrawn (reporting it when that is ours to do), else marks it running as `runner` and
+/// starts its clock. `None` when it must not run.
+fn begin(shared: &Shared, slot: &WorkerSlot, job: Job, runner: impl FnOnce() -> Runner) -> Option<(Started, Body)> {
+    let Job { ticket, body, control, sink, options, queued_at } = job;
+    let script = matches!(body, Body::Script(_));
     let skip = if !sink.is_alive() {
         Some(CancelReason::Orphaned) // its JS environment is gone: nobody waits for it
     } else if shared.destroyed.load(Ordering::Acquire) {
@@ -409,36 +554,34 @@ fn run_job(shared: &Shared, slot: &WorkerSlot, job: Job) {
         None
     };
     // Exactly one side reports the outcome: this worker (run or skipped) or whoever withdrew it.
-    match control.claim(skip) {
+    match control.claim_as(skip, runner) {
         Claim::Run => {}
         Claim::Skipped(reason) => {
-            shared.finished_one();
+            shared.left(script);
             bump(&slot.stats.cancelled, 1);
             sink.complete(ticket, Err(TaskError::Cancelled(reason)));
-            return;
+            return None;
         }
         Claim::Taken => {
             // Withdrawn while queued: whoever withdrew it reports the outcome.
-            shared.queue.note_withdrawn_dequeued();
-            return;
+            shared.queue_of(script).note_withdrawn_dequeued();
+            return None;
         }
     }
     *lock(&slot.current) = Some(control.clone());
     let timed = shared.config.record_timing || options.timeout.is_some();
-    let started = timed.then(Instant::now);
-    if let (Some(queued), Some(started)) = (queued_at, started) {
-        slot.stats.wait_time.record(started.duration_since(queued));
+    let at = timed.then(Instant::now);
+    if let (Some(queued), Some(at)) = (queued_at, at) {
+        slot.stats.wait_time.record(at.duration_since(queued));
     }
+    let deadline = options.timeout.zip(at).and_then(|(t, at)| at.checked_add(t));
+    Some((Started { ticket, control, sink, options, script, at, deadline }, body))
+}
 
-    let deadline = options.timeout.zip(started).and_then(|(t, started)| started.checked_add(t));
-    let outcome = {
-        let ctx = TaskContext::new(&control, &*sink, ticket, options.wants_messages, deadline);
-        catch_task_panic(|| {
-            // A cancellation that arrived between dequeue and start is honoured before any work.
-            ctx.check()?;
-            work(&ctx)
-        })
-    };
+/// Reports a started job's outcome: maps a late result of a cancelled or timed-out job to its
+/// cancellation, records its run time and counter, and hands the outcome to its sink.
+fn finish(shared: &Shared, slot: &WorkerSlot, started: Started, outcome: Result<Value, TaskError>) {
+    let Started { ticket, control, sink, script, at, deadline, .. } = started;
     // A task that finished with a result after it was cancelled (it did not check in time) still
     // reports the cancellation: its caller was promised that outcome.
     let outcome = match (outcome, control.cancel_reason()) {
@@ -453,8 +596,8 @@ fn run_job(shared: &Shared, slot: &WorkerSlot, job: Job) {
 
     *lock(&slot.current) = None;
     let stats = &slot.stats;
-    if let (true, Some(started)) = (shared.config.record_timing, started) {
-        let elapsed = started.elapsed();
+    if let (true, Some(at)) = (shared.config.record_timing, at) {
+        let elapsed = at.elapsed();
         stats.run_time.record(elapsed);
         bump(&stats.busy_ns, u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX));
     }
@@ -465,6 +608,274 @@ fn run_job(shared: &Shared, slot: &WorkerSlot, job: Job) {
         Err(_) => &stats.failed,
     };
     bump(counter, 1);
-    shared.finished_one();
+    shared.left(script);
     sink.complete(ticket, outcome);
+}
+
+/// Where a native task runs: one dequeued job, from the orphan check to the reported outcome.
+fn run_job(shared: &Shared, slot: &WorkerSlot, job: Job) {
+    let Some((started, body)) = begin(shared, slot, job, || Runner::Thread(std::thread::current())) else { return };
+    let outcome = match body {
+        Body::Native(work) => {
+            let ctx = started.context();
+            catch_task_panic(|| {
+                // A cancellation that arrived between dequeue and start is honoured before any work.
+                ctx.check()?;
+                work(&ctx)
+            })
+        }
+        // `submit` routes script jobs to the script queue, which native threads never read.
+        Body::Script(_) => Err(TaskError::failed("a script job reached a native thread")),
+    };
+    finish(shared, slot, started, outcome);
+}
+
+/// How a script consumer's owner hears from the pool. Each hook is called from whatever thread causes
+/// the event (a submitter, a canceller, the watchdog), never while a pool lock is held; each must
+/// return at once (push an event to the consumer's JS thread, say).
+#[derive(Clone)]
+pub struct ScriptHooks {
+    /// A script job was queued while this consumer was idle: it should `take` again. Spurious calls
+    /// happen (another consumer took the job first) and are harmless.
+    pub wake: Arc<dyn Fn() + Send + Sync>,
+    /// The job this consumer runs was cancelled (abort, timeout, destroy, orphaned): its task should
+    /// stop cooperatively.
+    pub abort: Arc<dyn Fn() + Send + Sync>,
+    /// The cancelled job is still running `grace_time` after its cancellation: stop the consumer by
+    /// force (terminate its Worker). Its job is reported when the consumer reports it dead.
+    pub terminate: Arc<dyn Fn() + Send + Sync>,
+}
+
+/// A consumer as the pool keeps it.
+struct ConsumerCore {
+    id: u32,
+    slot: Arc<WorkerSlot>,
+    hooks: ScriptHooks,
+    /// Bumped when a job finishes: a deadline or cancel hook set for an earlier job sees a different
+    /// number and does nothing.
+    generation: AtomicU64,
+}
+
+impl ConsumerCore {
+    fn runs(&self, generation: u64) -> bool {
+        self.generation.load(Ordering::Acquire) == generation
+    }
+}
+
+/// One script consumer attached to a pool (a Worker): takes script jobs one at a time, runs them its
+/// own way, and reports each outcome through `StartedScript::finish`. Dropping it detaches it.
+pub struct ScriptConsumer {
+    shared: Arc<Shared>,
+    core: Arc<ConsumerCore>,
+}
+
+/// What `ScriptConsumer::take` found.
+pub enum ScriptTake {
+    /// A job, started: run it and `finish` it.
+    Job(StartedScript),
+    /// Nothing waits (or a job is still running on this consumer); `wake` is called when a job comes.
+    Nothing,
+    /// The pool is closed and its script queue drained: no job will come.
+    Closed,
+}
+
+impl ScriptConsumer {
+    /// Takes the next script job in priority order, without blocking. One job at a time: while the
+    /// previous one is unfinished this gives `Nothing`.
+    pub fn take(&self) -> ScriptTake {
+        if lock(&self.core.slot.current).is_some() {
+            return ScriptTake::Nothing;
+        }
+        let mut marked_idle = false;
+        loop {
+            match self.shared.script_queue.take(Wait::No) {
+                Taken::Job(job) => {
+                    if marked_idle {
+                        self.set_idle(false);
+                        marked_idle = false;
+                    }
+                    if let Some(started) = self.start(job) {
+                        return ScriptTake::Job(started);
+                    }
+                }
+                Taken::Closed => {
+                    self.set_idle(false);
+                    return ScriptTake::Closed;
+                }
+                Taken::Nothing if marked_idle => return ScriptTake::Nothing,
+                Taken::Nothing => {
+                    // Marked idle first, then looked once more: a job queued before the mark is
+                    // seen by that look, one queued after it finds this consumer in the idle list.
+                    self.set_idle(true);
+                    marked_idle = true;
+                }
+            }
+        }
+    }
+
+    fn set_idle(&self, idle: bool) {
+        let mut consumers = lock(&self.shared.consumers);
+        let listed = consumers.idle.iter().position(|c| Arc::ptr_eq(c, &self.core));
+        match (idle, listed) {
+            (true, None) => consumers.idle.push(self.core.clone()),
+            (false, Some(i)) => {
+                consumers.idle.swap_remove(i);
+            }
+            _ => {}
+        }
+    }
+
+    fn start(&self, job: Job) -> Option<StartedScript> {
+        let core = &self.core;
+        let generation = core.generation.load(Ordering::Acquire);
+        let grace = self.shared.config.grace_time;
+        let hook_core = core.clone();
+        let on_cancel: Arc<dyn Fn() + Send + Sync> = Arc::new(move || {
+            if !hook_core.runs(generation) {
+                return; // cancelled after it finished: the consumer has moved on
+            }
+            (hook_core.hooks.abort)();
+            let core = hook_core.clone();
+            let due = Instant::now().checked_add(grace).unwrap_or_else(far_future);
+            watchdog::schedule(
+                due,
+                Box::new(move || {
+                    if core.runs(generation) {
+                        (core.hooks.terminate)();
+                    }
+                }),
+            );
+        });
+        let runner = || Runner::Script { thread: std::thread::current(), on_cancel };
+        let (started, body) = begin(&self.shared, &core.slot, job, runner)?;
+        let Body::Script(call) = body else {
+            finish(&self.shared, &core.slot, started, Err(TaskError::failed("a native job reached a script consumer")));
+            return None;
+        };
+        if let Some(deadline) = started.deadline {
+            // A JS task cannot check its own deadline while it loops: the watchdog does.
+            let (core, control) = (core.clone(), started.control.clone());
+            watchdog::schedule(
+                deadline,
+                Box::new(move || {
+                    if core.runs(generation) {
+                        control.cancel(CancelReason::TimedOut);
+                    }
+                }),
+            );
+        }
+        Some(StartedScript {
+            call: *call,
+            run: Some(ScriptRun { shared: self.shared.clone(), core: core.clone(), started }),
+        })
+    }
+
+    /// This consumer's id within its pool (0, 1, … in order of attachment).
+    pub fn id(&self) -> u32 {
+        self.core.id
+    }
+}
+
+fn far_future() -> Instant {
+    Instant::now() + Duration::from_secs(86400 * 365)
+}
+
+impl Drop for ScriptConsumer {
+    /// Detaches: no more wake-ups; its counters join the pool's retired ones.
+    fn drop(&mut self) {
+        let started = {
+            let mut consumers = lock(&self.shared.consumers);
+            consumers.idle.retain(|c| !Arc::ptr_eq(c, &self.core));
+            let pos = consumers.slots.iter().position(|(c, _)| Arc::ptr_eq(c, &self.core));
+            pos.map(|i| consumers.slots.swap_remove(i).1)
+        };
+        let mut workers = lock(&self.shared.workers);
+        workers.retired.absorb(&self.core.slot.stats);
+        if let Some(started) = started {
+            workers.retired_alive_ns += started.elapsed().as_nanos();
+        }
+    }
+}
+
+/// A script job a consumer took: its call, its cancel state, its messages, and its one outcome.
+/// Dropped without `finish`, it reports a failure, so no job is left without an outcome.
+pub struct StartedScript {
+    /// Which function to call with which argument.
+    pub call: ScriptCall,
+    run: Option<ScriptRun>,
+}
+
+struct ScriptRun {
+    shared: Arc<Shared>,
+    core: Arc<ConsumerCore>,
+    started: Started,
+}
+
+impl StartedScript {
+    fn run(&self) -> &ScriptRun {
+        // `run` is only taken by `finish`/`drop`, which consume the value.
+        self.run.as_ref().expect("a started script job has its run until it finishes")
+    }
+
+    /// The ticket the job was submitted with.
+    pub fn ticket(&self) -> u64 {
+        self.run().started.ticket
+    }
+
+    /// The job's control (its cancel flag).
+    pub fn control(&self) -> &Arc<JobControl> {
+        &self.run().started.control
+    }
+
+    /// True once the job should stop: cancelled, timed out, destroyed or orphaned.
+    pub fn is_cancelled(&self) -> bool {
+        self.run().started.context().is_cancelled()
+    }
+
+    /// Why the job should stop, if it should.
+    pub fn cancel_reason(&self) -> Option<CancelReason> {
+        let _ = self.is_cancelled(); // notices a passed deadline
+        self.control().cancel_reason()
+    }
+
+    /// Whether anyone listens to the job's messages.
+    pub fn wants_messages(&self) -> bool {
+        self.run().started.options.wants_messages
+    }
+
+    /// Posts a message, as `TaskContext::post` (and bounded the same way).
+    pub fn post(&self, message: Value) {
+        self.run().started.context().post(message);
+    }
+
+    /// Reports the job's outcome. A job that was cancelled reports its cancellation whatever the
+    /// task returned or threw: a JS task that stops on its signal usually throws the signal's reason,
+    /// and its caller was promised the cancellation.
+    pub fn finish(mut self, outcome: Result<Value, TaskError>) {
+        if let Some(run) = self.run.take() {
+            run.finish(outcome);
+        }
+    }
+}
+
+impl ScriptRun {
+    fn finish(self, outcome: Result<Value, TaskError>) {
+        let ScriptRun { shared, core, started } = self;
+        let outcome = match (outcome, started.control.cancel_reason()) {
+            (Err(_), Some(reason)) => Err(TaskError::Cancelled(reason)),
+            (other, _) => other,
+        };
+        // From here on, late hooks of this job see another generation and do nothing.
+        core.generation.fetch_add(1, Ordering::AcqRel);
+        started.control.clear_runner();
+        finish(&shared, &core.slot, started, outcome);
+    }
+}
+
+impl Drop for StartedScript {
+    fn drop(&mut self) {
+        if let Some(run) = self.run.take() {
+            run.finish(Err(TaskError::failed("the script job was dropped before it reported an outcome")));
+        }
+    }
 }

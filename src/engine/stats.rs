@@ -161,7 +161,9 @@ pub struct PoolStats {
     pub threads: usize,
     /// Of those, waiting for work.
     pub idle: usize,
-    /// Jobs running now.
+    /// Script consumers (JS-task Workers) attached.
+    pub script_workers: usize,
+    /// Jobs running now, on threads and script consumers.
     pub running: usize,
     /// Jobs accepted and not started (withdrawn ones excluded).
     pub queued: usize,
@@ -177,7 +179,7 @@ pub struct PoolStats {
     pub run_time: LatencySummary,
     /// Time from being queued to starting, of every job that ran.
     pub wait_time: LatencySummary,
-    /// Busy time of all threads over their lifetime so far, from 0 to 1.
+    /// Busy time of all threads and script consumers over their lifetime so far, from 0 to 1.
     pub utilization: f64,
 }
 
