@@ -208,7 +208,8 @@ class Pool extends EventEmitter {
     return handle
   }
 
-  #submit(task, args, options, spawned, id) {
+  /** `accepted`: a run accepted before close(), submitted once the modules loaded (`#submitLater`). */
+  #submit(task, args, options, spawned, id, accepted = false) {
     let opts
     try {
       opts = runOptions(options)
@@ -224,7 +225,7 @@ class Pool extends EventEmitter {
       script = true
     }
     if (index === undefined) return { id, promise: rejected(badTask(task)), cancel: noop }
-    if (this.#closing !== null) return { id, promise: rejected(poolClosed()), cancel: noop }
+    if (this.#closing !== null && !accepted) return { id, promise: rejected(poolClosed()), cancel: noop }
     const { signal } = opts
     const poolId = this.#id
     let abortReason
@@ -268,7 +269,7 @@ class Pool extends EventEmitter {
     let cancelled = false
     let cancelReason
     const submitted = this.#waitForModules().then(() => {
-      if (!cancelled) inner = this.#submit(task, args, options, spawned, id)
+      if (!cancelled) inner = this.#submit(task, args, options, spawned, id, true)
     })
     // Runs waiting for the modules are submitted in order, so this one is submitted after the others.
     this.#lastSubmit = submitted
