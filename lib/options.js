@@ -128,7 +128,8 @@ function modulesOption(value) {
  * - `idleTimeout`: ms a thread above `minThreads` waits for work before it stops (default 10000).
  * - `maxQueue`: jobs that may wait for a thread (default Infinity).
  * - `niceIncrement`: how much lower the threads' CPU priority is than the process's (Linux, 0-19,
- *   default 5), so the event loop wins the CPU when the pool is saturated (README: the trade-off).
+ *   default 0): a higher value lets the event loop win a contested CPU sooner, and yields CPU to
+ *   every other busy process of the same cgroup too (README "Thread priority": the trade-off).
  * - `recordTiming`: keep run/wait-time histograms and utilization (default true).
  * - `modules`: JS-task modules (paths, file: URLs, or `{ path | url, prefix?, names? }`).
  * - `workers`: the JS-task Workers, a fixed number (default: the number of CPUs; needs `modules`).
@@ -155,7 +156,7 @@ function poolConfig(options, cpus) {
   const idleTimeout = has('idleTimeout') ? milliseconds('options.idleTimeout', o.idleTimeout, { allowZero: true }) : 10000
   let maxQueue = Infinity
   if (has('maxQueue') && o.maxQueue !== Infinity) maxQueue = integer('options.maxQueue', o.maxQueue, 0, Number.MAX_SAFE_INTEGER)
-  const niceIncrement = has('niceIncrement') ? integer('options.niceIncrement', o.niceIncrement, 0, 19) : 5
+  const niceIncrement = has('niceIncrement') ? integer('options.niceIncrement', o.niceIncrement, 0, 19) : 0
   let recordTiming = true
   if (has('recordTiming')) {
     if (typeof o.recordTiming !== 'boolean') throw invalidArg('options.recordTiming', `expected a boolean, got ${describe(o.recordTiming)}`)

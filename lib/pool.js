@@ -78,7 +78,7 @@ class Pool extends EventEmitter {
     super()
     this.#shared = options === SHARED
     this.#config = this.#shared
-      ? { minThreads: native.cpuCount(), maxThreads: native.cpuCount(), idleTimeout: Infinity, maxQueue: Infinity, niceIncrement: 5, recordTiming: true }
+      ? { minThreads: native.cpuCount(), maxThreads: native.cpuCount(), idleTimeout: Infinity, maxQueue: Infinity, niceIncrement: 0, recordTiming: true }
       : poolConfig(options, native.cpuCount())
     const c = this.#config
     this.#id = native.createPool(

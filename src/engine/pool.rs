@@ -36,8 +36,8 @@ pub struct PoolConfig {
     /// the counters are kept either way.
     pub record_timing: bool,
     /// How much lower than the process the threads' CPU priority is (Linux nice increment, 0 to 19).
-    /// With as many threads as CPUs, a positive value lets the JS thread win the CPU as soon as it
-    /// has work, so the event loop stays responsive while the pool is saturated.
+    /// With as many threads as CPUs, a positive value lets the JS thread win a contested CPU sooner,
+    /// and also yields CPU to every other busy process of the same cgroup.
     pub nice: u8,
     /// Script consumers the owner means to attach at most (its Workers): they run jobs too, so the
     /// `max_queue` limit counts them beside `max_threads`. 0 for a pool without script jobs.
@@ -71,11 +71,11 @@ impl Default for PoolConfig {
     }
 }
 
-/// The default `PoolConfig::nice`. At +5 a thread weighs a third of the JS thread (335 against 1024
-/// in Linux's scheduler), so the event loop still wins a contested CPU; at +10 (110) it also gave
-/// busy processes of the same cgroup nine tenths of a CPU, halving the pool's throughput beside them
-/// for no measurable gain in the loop's latency (`benchmark/server.js`).
-pub const DEFAULT_NICE: u8 = 5;
+/// The default `PoolConfig::nice`: none. Measured with `benchmark/server.js` on a quiet 2-core
+/// machine (README "Thread priority"): beside two busy processes of the same session, +5 and +10 cut
+/// the pool's password throughput to 47% and 21% of nice 0's with no lower event-loop latency; on
+/// a quiet machine they gained 1.4–2.1 ms of p99 latency at the same throughput.
+pub const DEFAULT_NICE: u8 = 0;
 
 /// The default `PoolConfig::grace_time`: long enough for a task that checks its signal between
 /// chunks of work, short enough that a stuck Worker is replaced before anyone waits on it for long.
