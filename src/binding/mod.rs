@@ -310,12 +310,27 @@ fn submit_job(
         }
     };
 
-    let control = JobControl::new();
+    let pending = Pending { deferred, control: JobControl::new(), pool, job_id, task, kept, cancellable };
+    enqueue(raw, cell, &threads, pending, |sink, ticket, control| Job::new(work, sink, ticket, control, options));
+    Ok(promise)
+}
+
+/// Registers a job whose arguments are read as pending in this environment and submits it to
+/// `threads`; a job the pool refuses (closed, queue full) is rejected at once. `make_job` builds the
+/// job from the environment's sink, the job's ticket and its control.
+fn enqueue(
+    raw: sys::napi_env,
+    cell: &std::cell::RefCell<EnvState>,
+    threads: &ThreadPool,
+    pending: Pending,
+    make_job: impl FnOnce(Arc<dyn JobSink>, u64, Arc<JobControl>) -> Job,
+) {
+    let (pool, job_id, cancellable, control) = (pending.pool, pending.job_id, pending.cancellable, pending.control.clone());
     let mut st = cell.borrow_mut();
-    let ticket = st.pending.insert(Pending { deferred, control: control.clone(), pool, job_id, task, kept, cancellable });
+    let ticket = st.pending.insert(pending);
     let sink: Arc<dyn JobSink> = st.sink.clone();
     st.sink_submitted();
-    match threads.submit(Job::new(work, sink, ticket as u64, control, options)) {
+    match threads.submit(make_job(sink, ticket as u64, control)) {
         Ok(()) => {
             if cancellable {
                 st.cancellable.insert((pool, job_id as u64), ticket);
@@ -327,10 +342,9 @@ fn submit_job(
             let p = st.pending.remove(ticket);
             drop(st);
             p.kept.release(raw);
-            reject(refused.error.into());
+            env::reject_with(raw, env::make_error_fn(cell, pool), p.deferred, &refused.error, None);
         }
     }
-    Ok(promise)
 }
 
 /// Offers a pool's script queue to its Workers; returns the key they attach with (`attachScripts`).
@@ -386,28 +400,10 @@ pub fn submit_script(
             return Ok(promise);
         }
     };
-    let control = JobControl::new();
-    let mut st = cell.borrow_mut();
     let task = script::SCRIPT_TASK | function;
-    let ticket = st.pending.insert(Pending { deferred, control: control.clone(), pool, job_id, task, kept, cancellable });
-    let sink: Arc<dyn JobSink> = st.sink.clone();
-    st.sink_submitted();
+    let pending = Pending { deferred, control: JobControl::new(), pool, job_id, task, kept, cancellable };
     let call = ScriptCall { function, id: job_id as u64, args };
-    match threads.submit(Job::script(call, sink, ticket as u64, control, options)) {
-        Ok(()) => {
-            if cancellable {
-                st.cancellable.insert((pool, job_id as u64), ticket);
-            }
-            st.job_added(pool);
-        }
-        Err(refused) => {
-            st.sink_unsubmitted();
-            let p = st.pending.remove(ticket);
-            drop(st);
-            p.kept.release(raw);
-            reject(refused.error.into());
-        }
-    }
+    enqueue(raw, cell, &threads, pending, |sink, ticket, control| Job::script(call, sink, ticket, control, options));
     Ok(promise)
 }
 
