@@ -6,7 +6,7 @@
 // documented there; scripts/valgrind/node.supp matches only Node's, V8's, libuv's and glibc's own).
 //
 // The addon is built for this run with the system allocator (`--no-default-features --features
-// binding`, profile `memcheck`): memcheck tracks malloc and free, and mimalloc hands out blocks from
+// binding,catalogue`: every default but mimalloc; profile `memcheck`): memcheck tracks malloc and free, and mimalloc hands out blocks from
 // its own pages, where an overrun or a use after free would go unseen. The build goes to
 // target/memcheck/ and is loaded through NAPI_RS_NATIVE_LIBRARY_PATH, so the release addon in the
 // package root stays what it was.
@@ -160,7 +160,7 @@ function rustTests() {
 
 /** The addon with the system allocator, for valgrind to see every block. */
 function buildAddon() {
-  const r = sh('cargo', ['build', '--lib', '--profile', 'memcheck', '--no-default-features', '--features', 'binding'])
+  const r = sh('cargo', ['build', '--lib', '--profile', 'memcheck', '--no-default-features', '--features', 'binding,catalogue'])
   if (r.status !== 0) return null
   const node = path.join(root, 'target', 'memcheck', 'native-pool.memcheck.node')
   fs.copyFileSync(path.join(root, 'target', 'memcheck', 'libnative_pool.so'), node)
