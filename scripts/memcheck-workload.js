@@ -159,6 +159,20 @@ async function main() {
     assert.equal(await Pool.shared().run('echo', 'still here'), 'still here')
   })
 
+  await check('JS tasks: Buffers lent to a Worker and detached, a throw, a Worker that exits', async () => {
+    const modules = [path.join(ROOT, '__test__', 'fixtures', 'js-tasks', 'tasks.js')]
+    const scripts = new Pool({ threads: 1, modules, workers: 1 })
+    const data = crypto.randomBytes(32 * 1024)
+    const incremented = await scripts.run('increment', { data })
+    assert.deepEqual(Buffer.from(incremented), Buffer.from(data.map((b) => (b + 1) & 0xff)))
+    assert.equal(await scripts.run('keepInput', { data }), data.length)
+    assert.equal(await scripts.run('keptLength'), 0) // detached when its task ended
+    await assert.rejects(scripts.run('fail', { message: 'planned' }), { code: 'ERR_TASK_FAILED' })
+    await assert.rejects(scripts.run('exitProcess'), { code: 'ERR_TASK_FAILED' })
+    assert.equal(await scripts.run('performTask', 1000), jsSum(1000))
+    await scripts.close()
+  })
+
   await pool.close()
   await Pool.shared().close()
   console.log(`${results.passed} passed, ${results.failed} failed`)

@@ -112,14 +112,19 @@ fn retire(env: Env, side: ScriptSide, why: &str) {
 
 /// At the Worker's teardown (its `process.exit()`, an uncaught exception, running out of memory, or
 /// `terminate()`): the job it ran is reported (as its cancellation if it was cancelled, else as a
-/// failure) and the consumer detaches. Nothing is detached: no JS runs in this environment again.
+/// failure), the consumer detaches, and its references are deleted. The lent Buffers are not
+/// detached: no JS runs in this environment again.
 pub(crate) fn teardown(cell: &StateCell) {
+    let env = cell.borrow().env;
     let side = cell.borrow_mut().script.take();
-    if let Some(ScriptSide { consumer, current, .. }) = side {
+    if let Some(ScriptSide { consumer, current, deliver, lent }) = side {
         if let Some(job) = current {
             job.finish(Err(TaskError::failed("the Worker running the task exited")));
         }
         drop(consumer);
+        for r in lent.into_iter().chain([deliver]) {
+            js::delete_ref(env, r);
+        }
     }
 }
 
