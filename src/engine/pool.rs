@@ -14,6 +14,7 @@ use super::error::{CancelReason, TaskError};
 use super::job::{Body, Job, JobOptions, JobSink, ScriptCall};
 use super::queue::{JobQueue, Taken, Wait};
 use super::stats::{bump, PoolStats, WorkerStats};
+use super::sync::current_thread;
 use super::unwind::catch_task_panic;
 use super::value::Value;
 use super::watchdog;
@@ -614,7 +615,7 @@ fn finish(shared: &Shared, slot: &WorkerSlot, started: Started, outcome: Result<
 
 /// Where a native task runs: one dequeued job, from the orphan check to the reported outcome.
 fn run_job(shared: &Shared, slot: &WorkerSlot, job: Job) {
-    let Some((started, body)) = begin(shared, slot, job, || Runner::Thread(std::thread::current())) else { return };
+    let Some((started, body)) = begin(shared, slot, job, || Runner::Thread(current_thread())) else { return };
     let outcome = match body {
         Body::Native(work) => {
             let ctx = started.context();
@@ -746,7 +747,7 @@ impl ScriptConsumer {
                 }),
             );
         });
-        let runner = || Runner::Script { thread: std::thread::current(), on_cancel };
+        let runner = || Runner::Script { thread: current_thread(), on_cancel };
         let (started, body) = begin(&self.shared, &core.slot, job, runner)?;
         let Body::Script(call) = body else {
             finish(&self.shared, &core.slot, started, Err(TaskError::failed("a native job reached a script consumer")));
