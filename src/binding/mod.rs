@@ -259,12 +259,22 @@ pub fn submit(
     timeout_ms: f64,
     flags: u32,
 ) -> Result<sys::napi_value> {
-    let options = JobOptions {
+    let options = job_options(priority, timeout_ms, flags);
+    submit_job(env.raw(), pool, task, args.raw(), job_id, options, flags & FLAG_CANCELLABLE != 0)
+}
+
+/// The engine's options of a job from `submit`'s / `submitScript`'s arguments.
+fn job_options(priority: i32, timeout_ms: f64, flags: u32) -> JobOptions {
+    JobOptions {
         priority,
         timeout: if timeout_ms > 0.0 { Duration::try_from_secs_f64(timeout_ms / 1000.0).ok() } else { None },
         wants_messages: flags & FLAG_MESSAGES != 0,
-    };
-    submit_job(env.raw(), pool, task, args.raw(), job_id, options, flags & FLAG_CANCELLABLE != 0)
+    }
+}
+
+/// The pool `pool` of this environment, unless it is unknown or closed.
+fn open_pool(cell: &std::cell::RefCell<EnvState>, pool: u32) -> Option<Arc<ThreadPool>> {
+    cell.borrow().pools.get(pool as usize).filter(|entry| !entry.closed).map(|entry| entry.pool.clone())
 }
 
 const FLAG_MESSAGES: u32 = 1;
@@ -287,16 +297,9 @@ fn submit_job(
         reject(TaskError::UnknownTask { name: format!("#{task}") }.into());
         return Ok(promise);
     };
-    let threads = {
-        let st = cell.borrow();
-        match st.pools.get(pool as usize) {
-            Some(entry) if !entry.closed => entry.pool.clone(),
-            _ => {
-                drop(st);
-                reject(TaskError::PoolClosed.into());
-                return Ok(promise);
-            }
-        }
+    let Some(threads) = open_pool(cell, pool) else {
+        reject(TaskError::PoolClosed.into());
+        return Ok(promise);
     };
     let mut kept = Kept::default();
     let prepared = convert::args_from_js(raw, args, matches!(task_impl.args(), ArgsSchema::Any), &mut kept)
@@ -371,25 +374,14 @@ pub fn submit_script(
     flags: u32,
 ) -> Result<sys::napi_value> {
     let raw = env.raw();
-    let options = JobOptions {
-        priority,
-        timeout: if timeout_ms > 0.0 { Duration::try_from_secs_f64(timeout_ms / 1000.0).ok() } else { None },
-        wants_messages: flags & FLAG_MESSAGES != 0,
-    };
+    let options = job_options(priority, timeout_ms, flags);
     let cancellable = flags & FLAG_CANCELLABLE != 0;
     let cell = state_of(raw)?;
     let (deferred, promise) = js::promise(raw).map_err(napi_failed)?;
     let reject = |r: Rejection| env::reject_with(raw, env::make_error_fn(cell, pool), deferred, &r.error, r.cause);
-    let threads = {
-        let st = cell.borrow();
-        match st.pools.get(pool as usize) {
-            Some(entry) if !entry.closed => entry.pool.clone(),
-            _ => {
-                drop(st);
-                reject(TaskError::PoolClosed.into());
-                return Ok(promise);
-            }
-        }
+    let Some(threads) = open_pool(cell, pool) else {
+        reject(TaskError::PoolClosed.into());
+        return Ok(promise);
     };
     let mut kept = Kept::default();
     let args = match convert::transport_from_js(raw, args.raw(), "args", false, &mut kept) {
