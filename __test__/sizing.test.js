@@ -32,8 +32,14 @@ test('a growing pool starts threads on demand, retires idle ones, and starts the
   expect(pool.threads).toBe(0)
   const online = times(pool, 'online', 2)
   const exited = times(pool, 'exit', 2)
-  await expect(Promise.all([pool.run('sleep', { ms: 10 }), pool.run('sleep', { ms: 10 })])).resolves.toEqual([undefined, undefined])
+  // Two tasks that run until cancelled: the second is queued while the first holds its thread, so
+  // the pool must start a second thread (short tasks could finish in between on a loaded machine,
+  // and the first thread would take both).
+  const spinners = [pool.spawn('__spin'), pool.spawn('__spin')]
+  await Promise.all(spinners.map((t) => once(t, 'message'))) // both run at once
   expect((await online).length).toBe(2)
+  for (const t of spinners) t.cancel()
+  await Promise.all(spinners.map((t) => once(t, 'exit')))
   await exited // both idle for idleTimeout
   expect(pool.threads).toBe(0)
   const again = once(pool, 'online')
