@@ -213,6 +213,11 @@ export interface PoolOptions {
   workers?: number
   /** Milliseconds a cancelled JS task may go on before its Worker is terminated. Default 1000. */
   graceTime?: number
+  /**
+   * worker_threads' resource limits for every JS-task Worker (needs `modules`). A Worker that runs
+   * out of heap dies: its task rejects with ERR_TASK_FAILED and a new Worker takes its place.
+   */
+  resourceLimits?: import('node:worker_threads').ResourceLimits
 }
 
 /** A JS-task module with its naming. */
@@ -256,6 +261,7 @@ export interface ResolvedPoolOptions {
   /** JS-task Workers (0 without modules). */
   workers: number
   graceTime: number
+  resourceLimits?: import('node:worker_threads').ResourceLimits
 }
 
 export interface RunOptions {

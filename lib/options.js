@@ -60,7 +60,11 @@ const POOL_OPTIONS = [
   'modules',
   'workers',
   'graceTime',
+  'resourceLimits',
 ]
+
+// worker_threads' resourceLimits, given to every JS-task Worker.
+const RESOURCE_LIMITS = ['maxOldGenerationSizeMb', 'maxYoungGenerationSizeMb', 'codeRangeSizeMb', 'stackSizeMb']
 
 const MODULE_OPTIONS = ['path', 'url', 'prefix', 'names']
 
@@ -134,7 +138,23 @@ function modulesOption(value) {
  * - `modules`: JS-task modules (paths, file: URLs, or `{ path | url, prefix?, names? }`).
  * - `workers`: the JS-task Workers, a fixed number (default: the number of CPUs; needs `modules`).
  * - `graceTime`: ms a cancelled JS task may go on before its Worker is terminated (default 1000).
+ * - `resourceLimits`: worker_threads' resource limits for every JS-task Worker (a Worker past its
+ *   heap limit dies; its task rejects and the Worker is replaced).
  */
+/** `options.resourceLimits`: positive numbers of MB, as worker_threads takes them; a fresh copy. */
+function resourceLimitsOption(value) {
+  const o = snapshot('options.resourceLimits', value, RESOURCE_LIMITS)
+  const out = {}
+  for (const key of RESOURCE_LIMITS) {
+    if (o[key] === undefined) continue
+    if (typeof o[key] !== 'number' || !Number.isFinite(o[key]) || o[key] <= 0) {
+      throw invalidArg(`options.resourceLimits.${key}`, `expected a positive number of MB, got ${describe(o[key])}`, typeof o[key] === 'number' ? RangeError : TypeError)
+    }
+    out[key] = o[key]
+  }
+  return out
+}
+
 function poolConfig(options, cpus) {
   const o = snapshot('options', options, POOL_OPTIONS)
   const has = (k) => o[k] !== undefined
@@ -163,12 +183,14 @@ function poolConfig(options, cpus) {
     recordTiming = o.recordTiming
   }
   const modules = has('modules') ? modulesOption(o.modules) : []
-  if (modules.length === 0 && (has('workers') || has('graceTime'))) {
-    throw invalidArg(has('workers') ? 'options.workers' : 'options.graceTime', 'only applies to a pool with modules (JS tasks)')
+  if (modules.length === 0) {
+    const jsOnly = ['workers', 'graceTime', 'resourceLimits'].find(has)
+    if (jsOnly !== undefined) throw invalidArg(`options.${jsOnly}`, 'only applies to a pool with modules (JS tasks)')
   }
   const workers = has('workers') ? integer('options.workers', o.workers, 1, MAX_THREADS) : modules.length > 0 ? Math.max(cpus, 1) : 0
   const graceTime = has('graceTime') ? milliseconds('options.graceTime', o.graceTime, { allowZero: true }) : 1000
-  return { minThreads, maxThreads, idleTimeout, maxQueue, niceIncrement, recordTiming, modules, workers, graceTime }
+  const resourceLimits = has('resourceLimits') ? resourceLimitsOption(o.resourceLimits) : undefined
+  return { minThreads, maxThreads, idleTimeout, maxQueue, niceIncrement, recordTiming, modules, workers, graceTime, resourceLimits }
 }
 
 const RUN_OPTIONS = ['signal', 'timeout', 'priority']

@@ -103,10 +103,11 @@ class Pool extends EventEmitter {
 
   /** Starts (or replaces) the JS-task Worker of `slot`. Workers never keep the process alive. */
   #startWorker(slot) {
-    const { modules } = this.#config
+    const { modules, resourceLimits } = this.#config
     const worker = new Worker(WORKER_ENTRY, {
       // A user's addon (`withAddon`): the Workers load the same one, whose pool they attach to.
       workerData: { key: this.#scriptKey, slot, modules, addon: addonPath },
+      resourceLimits,
       stdout: false,
       stderr: false,
     })
