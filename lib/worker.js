@@ -22,6 +22,11 @@ const DESTROYED = 3
 
 /** Every function of the modules, in task-table order. */
 const functions = []
+/**
+ * `[function, id]` of the job `takeScript` / `completeScript` just returned (its argument): the
+ * addon writes them here rather than building an array per job. Function -1: no job was taken.
+ */
+const meta = new Float64Array([-1, 0])
 /** The context of the task running now, or null. */
 let current = null
 /** A task returned a promise that has not settled: no other task starts meanwhile. */
@@ -154,22 +159,23 @@ function finish(ok, value) {
 }
 
 /**
- * Runs `job` and the jobs after it until none waits or one returns a promise; then returns to the
- * event loop. A busy Worker makes one call into the addon per task (complete-and-take).
+ * Runs the job just taken (`args`, and `meta`) and the jobs after it until none waits or one
+ * returns a promise; then returns to the event loop. A busy Worker makes one call into the addon
+ * per task (complete-and-take).
  */
-function run(job) {
-  while (job !== undefined) {
-    const ctx = new TaskContext(job[2])
+function run(args) {
+  while (meta[0] >= 0) {
+    const ctx = new TaskContext(meta[1])
     current = ctx
     let result
     try {
-      result = functions[job[0]](job[1], ctx)
+      result = functions[meta[0]](args, ctx)
       if (!isThenable(result)) {
-        job = finish(true, result)
+        args = finish(true, result)
         continue
       }
     } catch (err) {
-      job = finish(false, err)
+      args = finish(false, err)
       continue
     }
     waiting = true
@@ -198,6 +204,6 @@ function deliver(flags) {
 start().then((report) => {
   parentPort.postMessage(report)
   if (report.kind !== 'ready') return
-  if (!native.attachScripts(workerData.key, workerData.slot, deliver)) return
+  if (!native.attachScripts(workerData.key, workerData.slot, deliver, meta)) return
   pump()
 })

@@ -231,6 +231,23 @@ pub(crate) fn byte_view(env: Env, v: Val) -> JsResult<Option<(*const u8, usize)>
     Ok(None)
 }
 
+/// The elements of a Float64Array (pointer, count), or `None` for any other value. The pointer
+/// stays valid while the array is alive and its buffer is not detached.
+pub(crate) fn float64_view(env: Env, v: Val) -> JsResult<Option<(*mut f64, usize)>> {
+    let mut is = false;
+    napi_call!(env, sys::napi_is_typedarray(env, v, &mut is))?;
+    if !is {
+        return Ok(None);
+    }
+    let (mut ty, mut len, mut data) = (0, 0usize, ptr::null_mut::<c_void>());
+    let (mut ab, mut offset) = (ptr::null_mut(), 0usize);
+    napi_call!(env, sys::napi_get_typedarray_info(env, v, &mut ty, &mut len, &mut data, &mut ab, &mut offset))?;
+    if ty != sys::TypedarrayType::float64_array || data.is_null() {
+        return Ok(None);
+    }
+    Ok(Some((data.cast(), len)))
+}
+
 #[allow(non_upper_case_globals)]
 fn typed_array_element_size(ty: sys::napi_typedarray_type) -> usize {
     use sys::TypedarrayType::*;

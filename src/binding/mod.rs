@@ -401,13 +401,14 @@ pub fn submit_script(
 
 /// (In a pool's Worker) attaches this environment to the pool offered under `key` as its Worker
 /// number `slot`; `deliver(flags)` is called when a job may wait (1) or the running one was
-/// cancelled (2). False if that pool is gone.
+/// cancelled (2); `meta`, a Float64Array(2), receives each taken job's function and id. False if
+/// that pool is gone (or `meta` is not a Float64Array of 2).
 #[napi(js_name = "attachScripts")]
-pub fn attach_scripts(env: Env, key: f64, slot: u32, deliver: Unknown<'_>) -> Result<bool> {
-    script::attach(env.raw(), state_of(env.raw())?, key as u64, slot, deliver.raw()).map_err(napi_failed)
+pub fn attach_scripts(env: Env, key: f64, slot: u32, deliver: Unknown<'_>, meta: Unknown<'_>) -> Result<bool> {
+    script::attach(env.raw(), state_of(env.raw())?, key as u64, slot, deliver.raw(), meta.raw()).map_err(napi_failed)
 }
 
-/// (In a pool's Worker) the next job, `[function, args, id, wantsMessages]`, or undefined.
+/// (In a pool's Worker) the next job's argument, its function and id in `meta` (function -1: none).
 #[napi(js_name = "takeScript")]
 pub fn take_script(env: Env) -> Result<sys::napi_value> {
     script::take(env.raw(), state_of(env.raw())?).map_err(napi_failed)

@@ -60,11 +60,43 @@ pub(crate) struct ScriptSide {
     deliver: sys::napi_ref,
     /// Buffers over the caller's memory given to the running job: detached when it finishes.
     lent: Vec<sys::napi_ref>,
+    /// Where `take` writes the taken job's function and id (`Meta`).
+    meta: Meta,
+}
+
+/// The Worker's `Float64Array(2)` that `take` fills in: `[function, id]` of the job it returns, or
+/// `[-1, 0]` when it returns none. Writing two numbers into memory the Worker reads directly saves
+/// building an array per job (an array and four elements set through Node-API, each job).
+struct Meta {
+    /// Keeps the array alive (strong) for as long as this side is attached.
+    array: sys::napi_ref,
+    data: *mut f64,
+}
+
+impl Meta {
+    fn new(env: Env, array: Val) -> js::JsResult<Option<Meta>> {
+        let Some((data, len)) = js::float64_view(env, array)? else { return Ok(None) };
+        if len < 2 {
+            return Ok(None);
+        }
+        Ok(Some(Meta { array: js::new_ref(env, array)?, data }))
+    }
+
+    fn set(&self, function: f64, id: f64) {
+        // SAFETY: `data` points at the two first elements of a Float64Array that `array` keeps
+        // alive; lib/worker.js creates it, never hands it out and never detaches it, and only this
+        // environment's JS thread (the one calling here) reads or writes it.
+        unsafe {
+            self.data.write(function);
+            self.data.add(1).write(id);
+        }
+    }
 }
 
 /// Attaches this environment (a pool's Worker) to the pool offered under `key`. `slot` is the
 /// Worker's number in its pool, sent back with a request to terminate it. False if the pool is gone.
-pub(crate) fn attach(env: Env, cell: &StateCell, key: u64, slot: u32, deliver: Val) -> js::JsResult<bool> {
+pub(crate) fn attach(env: Env, cell: &StateCell, key: u64, slot: u32, deliver: Val, meta: Val) -> js::JsResult<bool> {
+    let Some(meta) = Meta::new(env, meta)? else { return Ok(false) };
     let (pool, owner, owner_pool) = {
         let map = lock(offered());
         let Some(o) = map.get(&key) else { return Ok(false) };
@@ -86,7 +118,7 @@ pub(crate) fn attach(env: Env, cell: &StateCell, key: u64, slot: u32, deliver: V
     let deliver = js::new_ref(env, deliver)?;
     let consumer = pool.attach_script_consumer(hooks);
     let mut st = cell.borrow_mut();
-    if let Some(old) = st.script.replace(ScriptSide { consumer, current: None, deliver, lent: Vec::new() }) {
+    if let Some(old) = st.script.replace(ScriptSide { consumer, current: None, deliver, lent: Vec::new(), meta }) {
         drop(st);
         retire(env, old, "the Worker attached again");
         st = cell.borrow_mut();
@@ -99,11 +131,10 @@ pub(crate) fn attach(env: Env, cell: &StateCell, key: u64, slot: u32, deliver: V
 
 /// Ends a Worker's side: its running job (if any) fails, its consumer detaches.
 fn retire(env: Env, side: ScriptSide, why: &str) {
-    let ScriptSide { consumer, current, deliver, lent } = side;
-    for r in lent {
+    let ScriptSide { consumer, current, deliver, lent, meta } = side;
+    for r in lent.into_iter().chain([deliver, meta.array]) {
         js::delete_ref(env, r);
     }
-    js::delete_ref(env, deliver);
     if let Some(job) = current {
         job.finish(Err(TaskError::failed(why)));
     }
@@ -117,45 +148,44 @@ fn retire(env: Env, side: ScriptSide, why: &str) {
 pub(crate) fn teardown(cell: &StateCell) {
     let env = cell.borrow().env;
     let side = cell.borrow_mut().script.take();
-    if let Some(ScriptSide { consumer, current, deliver, lent }) = side {
+    if let Some(ScriptSide { consumer, current, deliver, lent, meta }) = side {
         if let Some(job) = current {
             job.finish(Err(TaskError::failed("the Worker running the task exited")));
         }
         drop(consumer);
-        for r in lent.into_iter().chain([deliver]) {
+        for r in lent.into_iter().chain([deliver, meta.array]) {
             js::delete_ref(env, r);
         }
     }
 }
 
-/// Takes the next job: `[function, args, id, wantsMessages]`, or undefined when none waits (the
-/// Worker's `deliver` is called with DELIVER_READY when one comes).
+/// Takes the next job: returns its argument, with its function and id in the Worker's meta array;
+/// or sets the function there to -1 when none waits (the Worker's `deliver` is called with
+/// DELIVER_READY when one comes).
 pub(crate) fn take(env: Env, cell: &StateCell) -> js::JsResult<Val> {
     let taken = {
         let st = cell.borrow();
         match &st.script {
-            Some(side) if side.current.is_none() => side.consumer.take(),
-            _ => ScriptTake::Nothing,
+            Some(side) => {
+                side.meta.set(-1.0, 0.0);
+                if side.current.is_none() {
+                    side.consumer.take()
+                } else {
+                    ScriptTake::Nothing
+                }
+            }
+            None => ScriptTake::Nothing,
         }
     };
     let ScriptTake::Job(mut job) = taken else { return js::undefined(env) };
     let ScriptCall { function, id, args } = std::mem::replace(&mut job.call, ScriptCall { function: 0, id: 0, args: Value::Undefined });
-    let wants = job.wants_messages();
     let mut lent = Vec::new();
     let converted = convert::to_js_with(env, args, &Kept::default(), &mut |bytes| {
         let buffer = js::buffer_over(env, bytes)?;
         lent.push(js::new_ref(env, buffer)?);
         Ok(buffer)
     });
-    let made = converted.and_then(|args| {
-        let out = js::array(env, 4)?;
-        js::set_element(env, out, 0, js::number(env, function as f64)?)?;
-        js::set_element(env, out, 1, args)?;
-        js::set_element(env, out, 2, js::number(env, id as f64)?)?;
-        js::set_element(env, out, 3, js::boolean(env, wants)?)?;
-        Ok(out)
-    });
-    let out = match made {
+    let out = match converted {
         Ok(out) => out,
         Err(e) => {
             // Detached before the failure is reported: the caller frees the memory after that.
@@ -166,6 +196,7 @@ pub(crate) fn take(env: Env, cell: &StateCell) -> js::JsResult<Val> {
     };
     let mut st = cell.borrow_mut();
     if let Some(side) = st.script.as_mut() {
+        side.meta.set(f64::from(function), id as f64);
         side.current = Some(job);
         side.lent = lent;
     }
