@@ -73,6 +73,10 @@ describe('results', () => {
     const p = pool({ workers: 2 })
     const values = Array.from({ length: 20 }, (_, i) => i)
     expect(await Promise.all(values.map((value) => p.run('delayed', { ms: 2, value })))).toEqual(values)
+    // Two tasks that resolve only while both run at once: on two Workers, side by side.
+    const met = await Promise.all([0, 1].map(() => p.run('rendezvous', { channel: `meet-${process.pid}`, parties: 2 })))
+    expect(new Set(met).size).toBe(2)
+    expect(met).not.toContain(require('node:worker_threads').threadId)
     expect(p.stats().workers).toBe(2)
   })
 

@@ -4,6 +4,8 @@
 // napi-rs compiles the exported functions out of `cargo test` builds, leaving their helpers unused.
 #![cfg_attr(test, allow(dead_code))]
 
+#[cfg(feature = "mimalloc")]
+mod alloc;
 mod convert;
 mod env;
 pub(crate) mod js;
@@ -27,12 +29,10 @@ use crate::engine::schema::{ArgsSchema, FieldType};
 use crate::engine::value::Value;
 use crate::tasks::Task;
 
-// Jobs are allocated on the JS thread and freed on pool threads, results the other way round: glibc's
-// malloc took a fifth of the JS thread's time on empty tasks (fastbin consolidation, arena locks);
-// mimalloc's per-thread heaps with delayed cross-thread frees are made for this pattern.
+// mimalloc, with large blocks left to the system allocator (alloc.rs says why).
 #[cfg(feature = "mimalloc")]
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: alloc::Allocator = alloc::Allocator;
 
 /// The environment variable that adds the test-only tasks when the addon loads.
 const TEST_TASKS_VAR: &str = "NATIVE_POOL_TEST_TASKS";
