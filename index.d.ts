@@ -190,7 +190,7 @@ export interface PoolOptions {
   minThreads?: number
   /** Threads at most (a growing pool; not with `threads`). Default: the number of CPUs. */
   maxThreads?: number
-  /** Milliseconds a thread above `minThreads` waits for work before it stops. Default 10000. */
+  /** Milliseconds a thread above `minThreads` (or a JS-task Worker above `minWorkers`) waits for work before it stops. Default 10000. */
   idleTimeout?: number
   /** Tasks that may wait for a thread; more are rejected with ERR_QUEUE_FULL. Default Infinity. */
   maxQueue?: number
@@ -211,6 +211,13 @@ export interface PoolOptions {
   modules?: ReadonlyArray<string | URL | JsModule>
   /** JS-task Workers, a fixed number (needs `modules`). Default: the number of CPUs. */
   workers?: number
+  /**
+   * A growing set of JS-task Workers instead (needs `modules`; not with `workers`): at least this
+   * many stay when idle (default 0; one starts with the pool anyway, to load the modules)...
+   */
+  minWorkers?: number
+  /** ...and at most this many run (default: the number of CPUs); those above `minWorkers` stop after `idleTimeout` idle. */
+  maxWorkers?: number
   /** Milliseconds a cancelled JS task may go on before its Worker is terminated. Default 1000. */
   graceTime?: number
   /**
@@ -258,8 +265,9 @@ export interface ResolvedPoolOptions {
   recordTiming: boolean
   /** The JS-task modules, resolved (empty without JS tasks). */
   modules: Array<{ path: string; url?: string; prefix?: string; names?: Record<string, string> }>
-  /** JS-task Workers (0 without modules). */
-  workers: number
+  /** JS-task Workers kept when idle, and at most (both 0 without modules; equal for a fixed number). */
+  minWorkers: number
+  maxWorkers: number
   graceTime: number
   resourceLimits?: import('node:worker_threads').ResourceLimits
 }

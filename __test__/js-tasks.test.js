@@ -321,6 +321,72 @@ describe('run options and the queue', () => {
   })
 })
 
+/** Resolves once `condition()` holds, checking every few milliseconds (jest's timeout bounds it). */
+async function until(condition) {
+  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 5))
+}
+
+describe('a growing set of Workers', () => {
+  test('starts Workers on demand up to maxWorkers, retires them after idleTimeout, starts them again', async () => {
+    const p = pool({ workers: undefined, minWorkers: 0, maxWorkers: 3, idleTimeout: 50 })
+    expect(p.options).toMatchObject({ minWorkers: 0, maxWorkers: 3 })
+    await p.tasks() // one Worker started with the pool, to load the modules
+    // Three tasks that resolve only while all three run at once: the pool grew to three Workers.
+    const met = await Promise.all([0, 1, 2].map(() => p.run('rendezvous', { channel: `grow-${process.pid}`, parties: 3 })))
+    expect(new Set(met).size).toBe(3)
+    expect(p.stats().workers).toBe(3)
+    await until(() => p.stats().workers === 0) // all idle past idleTimeout, none kept
+    expect(await p.run('performTask', 1000)).toBe(inline.performTask(1000))
+    const again = await Promise.all([0, 1].map(() => p.run('rendezvous', { channel: `again-${process.pid}`, parties: 2 })))
+    expect(new Set(again).size).toBe(2)
+    expect(again.some((id) => met.includes(id))).toBe(false) // new Workers, not the retired ones
+  })
+
+  test('never runs more than maxWorkers, and keeps minWorkers when idle', async () => {
+    const p = pool({ workers: undefined, minWorkers: 1, maxWorkers: 2, idleTimeout: 20 })
+    const seen = await Promise.all(Array.from({ length: 40 }, (_, i) => p.run('delayed', { ms: 1, value: i }).then(() => p.run('rendezvous', { channel: `one-${i}`, parties: 1 }))))
+    expect(new Set(seen).size).toBeLessThanOrEqual(2)
+    await until(() => p.stats().workers === 1)
+    expect(await p.run('fibonacci', 20)).toBe(inline.fibonacci(20))
+    expect(p.stats().workers).toBeGreaterThanOrEqual(1)
+  })
+
+  test('Workers retiring as soon as they are idle lose no task', async () => {
+    const p = pool({ workers: undefined, minWorkers: 0, maxWorkers: 2, idleTimeout: 0 })
+    const expected = []
+    const results = []
+    for (let round = 0; round < 15; round++) {
+      // One task alone (its Worker may have just retired), then a burst.
+      results.push(await p.run('performTask', round))
+      expected.push(inline.performTask(round))
+      const burst = Array.from({ length: 5 }, (_, i) => round * 10 + i)
+      results.push(...(await Promise.all(burst.map((n) => p.run('performTask', n)))))
+      expected.push(...burst.map((n) => inline.performTask(n)))
+    }
+    expect(results).toEqual(expected)
+  })
+
+  test('sizing options are checked', () => {
+    const bad = [
+      [{ modules: [TASKS], workers: 2, maxWorkers: 3 }, 'options.workers'],
+      [{ modules: [TASKS], minWorkers: 3, maxWorkers: 2 }, 'options.minWorkers'],
+      [{ modules: [TASKS], maxWorkers: 0 }, 'options.maxWorkers'],
+      [{ modules: [TASKS], minWorkers: -1 }, 'options.minWorkers'],
+      [{ modules: [TASKS], minWorkers: 1.5 }, 'options.minWorkers'],
+      [{ minWorkers: 1 }, 'options.minWorkers'],
+      [{ maxWorkers: 1 }, 'options.maxWorkers'],
+    ]
+    for (const [options, field] of bad) {
+      expect(() => new Pool(options)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG', field }))
+    }
+    const growing = new Pool({ modules: [TASKS], maxWorkers: 2 })
+    expect(growing.options).toMatchObject({ minWorkers: 0, maxWorkers: 2 })
+    const fixed = new Pool({ modules: [TASKS], workers: 2 })
+    expect(fixed.options).toMatchObject({ minWorkers: 2, maxWorkers: 2 })
+    return Promise.all([growing.close(), fixed.close()])
+  })
+})
+
 describe('lifecycle', () => {
   test('close() waits for accepted JS tasks, then stops the Workers', async () => {
     const p = pool()

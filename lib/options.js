@@ -59,6 +59,8 @@ const POOL_OPTIONS = [
   'recordTiming',
   'modules',
   'workers',
+  'minWorkers',
+  'maxWorkers',
   'graceTime',
   'resourceLimits',
 ]
@@ -137,6 +139,9 @@ function modulesOption(value) {
  * - `recordTiming`: keep run/wait-time histograms and utilization (default true).
  * - `modules`: JS-task modules (paths, file: URLs, or `{ path | url, prefix?, names? }`).
  * - `workers`: the JS-task Workers, a fixed number (default: the number of CPUs; needs `modules`).
+ * - `minWorkers` / `maxWorkers`: JS-task Workers that start on demand and stop after `idleTimeout`
+ *   (defaults: 0 and the number of CPUs); not together with `workers`. One starts with the pool to
+ *   load the modules.
  * - `graceTime`: ms a cancelled JS task may go on before its Worker is terminated (default 1000).
  * - `resourceLimits`: worker_threads' resource limits for every JS-task Worker (a Worker past its
  *   heap limit dies; its task rejects and the Worker is replaced).
@@ -184,13 +189,27 @@ function poolConfig(options, cpus) {
   }
   const modules = has('modules') ? modulesOption(o.modules) : []
   if (modules.length === 0) {
-    const jsOnly = ['workers', 'graceTime', 'resourceLimits'].find(has)
+    const jsOnly = ['workers', 'minWorkers', 'maxWorkers', 'graceTime', 'resourceLimits'].find(has)
     if (jsOnly !== undefined) throw invalidArg(`options.${jsOnly}`, 'only applies to a pool with modules (JS tasks)')
   }
-  const workers = has('workers') ? integer('options.workers', o.workers, 1, MAX_THREADS) : modules.length > 0 ? Math.max(cpus, 1) : 0
+  if (has('workers') && (has('minWorkers') || has('maxWorkers'))) {
+    throw invalidArg('options.workers', 'give either workers (a fixed number) or minWorkers/maxWorkers, not both')
+  }
+  let minWorkers, maxWorkers
+  if (modules.length === 0) {
+    minWorkers = maxWorkers = 0
+  } else if (has('minWorkers') || has('maxWorkers')) {
+    minWorkers = has('minWorkers') ? integer('options.minWorkers', o.minWorkers, 0, MAX_THREADS) : 0
+    maxWorkers = has('maxWorkers') ? integer('options.maxWorkers', o.maxWorkers, 1, MAX_THREADS) : Math.max(minWorkers, cpus, 1)
+    if (minWorkers > maxWorkers) {
+      throw invalidArg('options.minWorkers', `${minWorkers} is more than maxWorkers (${maxWorkers})`, RangeError)
+    }
+  } else {
+    minWorkers = maxWorkers = has('workers') ? integer('options.workers', o.workers, 1, MAX_THREADS) : Math.max(cpus, 1)
+  }
   const graceTime = has('graceTime') ? milliseconds('options.graceTime', o.graceTime, { allowZero: true }) : 1000
   const resourceLimits = has('resourceLimits') ? resourceLimitsOption(o.resourceLimits) : undefined
-  return { minThreads, maxThreads, idleTimeout, maxQueue, niceIncrement, recordTiming, modules, workers, graceTime, resourceLimits }
+  return { minThreads, maxThreads, idleTimeout, maxQueue, niceIncrement, recordTiming, modules, minWorkers, maxWorkers, graceTime, resourceLimits }
 }
 
 const RUN_OPTIONS = ['signal', 'timeout', 'priority']

@@ -18,6 +18,8 @@ const EVENT_ONLINE = 2
 const EVENT_EXIT = 3
 const EVENT_DRAIN = 4
 const EVENT_TERMINATE = 5
+const EVENT_RETIRED = 6
+const EVENT_WANT_WORKERS = 7
 
 // A message's task index with this bit set names a JS task (src/binding/script.rs).
 const SCRIPT_TASK = 2 ** 31
@@ -61,6 +63,10 @@ class Pool extends EventEmitter {
   // JS tasks: the pool's Workers by slot, the task table once the first Worker loaded the modules,
   // the load failure if they could not be loaded, and the runs waiting for either.
   #workers = []
+  // Workers that have not reported yet (loading the modules), and retired ones (idle in a growing
+  // pool) that are still exiting, out of their slots.
+  #starting = new Set()
+  #leaving = new Set()
   #scriptKey = 0
   #jsNames = null
   #jsIndex = null
@@ -91,39 +97,62 @@ class Pool extends EventEmitter {
       this.#shared,
       this.#dispatcher,
       makeError,
-      c.workers ?? 0,
+      c.maxWorkers ?? 0,
       c.graceTime ?? 0,
+      c.minWorkers ?? 0,
     )
-    if (c.workers > 0) {
+    if (c.maxWorkers > 0) {
       this.#scriptKey = native.offerScripts(this.#id)
       this.#loaded = new Promise((resolve) => (this.#resolveLoaded = resolve))
-      for (let slot = 0; slot < c.workers; slot++) this.#startWorker(slot)
+      // A growing pool starts one Worker even with minWorkers 0: it learns the task names.
+      for (let slot = 0; slot < Math.max(c.minWorkers, 1); slot++) this.#startWorker(slot)
     }
   }
 
   /** Starts (or replaces) the JS-task Worker of `slot`. Workers never keep the process alive. */
   #startWorker(slot) {
-    const { modules, resourceLimits } = this.#config
+    const { modules, resourceLimits, minWorkers, maxWorkers, idleTimeout } = this.#config
+    // Workers above the minimum of a growing pool retire after idleTimeout (-1: never).
+    const retireAfter = minWorkers < maxWorkers && idleTimeout !== Infinity ? idleTimeout : -1
     const worker = new Worker(WORKER_ENTRY, {
       // A user's addon (`withAddon`): the Workers load the same one, whose pool they attach to.
-      workerData: { key: this.#scriptKey, slot, modules, addon: addonPath },
+      workerData: { key: this.#scriptKey, slot, modules, addon: addonPath, idleTimeout: retireAfter },
       resourceLimits,
       stdout: false,
       stderr: false,
     })
     this.#workers[slot] = worker
+    this.#starting.add(worker)
     if (this.#waitingRuns === 0) worker.unref()
-    worker.on('message', (report) => this.#workerReport(report))
+    worker.on('message', (report) => {
+      this.#starting.delete(worker)
+      this.#workerReport(report)
+    })
     // An uncaught exception in a task's Worker: its task is rejected when the Worker exits.
     worker.on('error', noop)
     worker.on('exit', () => {
+      this.#starting.delete(worker)
       if (this.#workers[slot] !== worker) return
       this.#workers[slot] = undefined
       // A Worker that died (process.exit, an uncaught error, out of memory, or terminated after
       // ignoring a cancellation) is replaced while the pool serves; a pool whose modules cannot
-      // load has nothing to serve.
+      // load has nothing to serve. (One that retired had left its slot already.)
       if (!this.#stopping && this.#loadError === null) this.#startWorker(slot)
     })
+  }
+
+  /**
+   * A growing pool's JS tasks wait with no Worker free (`backlog` of them): start Workers for them,
+   * counting those still loading, up to maxWorkers.
+   */
+  #growWorkers(backlog) {
+    if (this.#stopping || this.#loadError !== null) return
+    let wanted = backlog - this.#starting.size
+    for (let slot = 0; slot < this.#config.maxWorkers && wanted > 0; slot++) {
+      if (this.#workers[slot] !== undefined) continue
+      this.#startWorker(slot)
+      wanted--
+    }
   }
 
   /** The first report of a Worker: the JS tasks' names, or why the modules could not be loaded. */
@@ -320,6 +349,23 @@ class Pool extends EventEmitter {
           // Its task ignored a cancellation past the grace time: the Worker goes, the task is
           // rejected when it has gone, and a new Worker takes its slot.
           this.#workers[slot]?.terminate()
+        } else if (kind === EVENT_RETIRED) {
+          const slot = events[i + 1]
+          i += 2
+          // Idle past idleTimeout above minWorkers: it has detached from the queue; it goes, and
+          // its slot stays free until the pool needs a Worker again.
+          const worker = this.#workers[slot]
+          if (worker !== undefined) {
+            // The slot is free at once: a task may want a Worker before this one has exited.
+            this.#workers[slot] = undefined
+            this.#leaving.add(worker)
+            worker.once('exit', () => this.#leaving.delete(worker))
+            worker.terminate()
+          }
+        } else if (kind === EVENT_WANT_WORKERS) {
+          const backlog = events[i + 1]
+          i += 2
+          this.#growWorkers(backlog)
         } else {
           break
         }
@@ -360,7 +406,7 @@ class Pool extends EventEmitter {
     await done
     // Every JS task has settled (the addon waits for them): the Workers can go.
     this.#stopping = true
-    await Promise.all(this.#workers.filter((w) => w !== undefined).map((w) => w.terminate()))
+    await Promise.all([...this.#workers.filter((w) => w !== undefined), ...this.#leaving].map((w) => w.terminate()))
     this.emit('close')
   }
 
@@ -408,8 +454,8 @@ class Pool extends EventEmitter {
 
   /** True while the queue is full: the next run would be rejected with ERR_QUEUE_FULL. */
   get needsDrain() {
-    const { maxThreads, maxQueue, workers = 0 } = this.#config
-    return maxQueue !== Infinity && native.poolPending(this.#id) >= maxThreads + workers + maxQueue
+    const { maxThreads, maxQueue, maxWorkers } = this.#config
+    return maxQueue !== Infinity && native.poolPending(this.#id) >= maxThreads + maxWorkers + maxQueue
   }
 
   /** Whether `close()` or `destroy()` was called. */

@@ -31,6 +31,8 @@ const meta = new Float64Array([-1, 0])
 let current = null
 /** A task returned a promise that has not settled: no other task starts meanwhile. */
 let waiting = false
+/** Armed while this Worker of a growing pool is idle: it retires when it fires. */
+let idleTimer = null
 
 /** Loads one module: `import()` for ESM (`.mjs`, `file:` URLs, a `.js` in a "type": "module" package), `require` otherwise. */
 async function load(spec) {
@@ -164,6 +166,7 @@ function finish(ok, value) {
  * per task (complete-and-take).
  */
 function run(args) {
+  if (meta[0] >= 0) busy()
   while (meta[0] >= 0) {
     const ctx = new TaskContext(meta[1])
     current = ctx
@@ -185,6 +188,26 @@ function run(args) {
     )
     return
   }
+  idle()
+}
+
+/** No job waits: a Worker above the minimum of a growing pool retires after the idle timeout. */
+function idle() {
+  if (workerData.idleTimeout < 0 || idleTimer !== null) return
+  idleTimer = setTimeout(() => {
+    idleTimer = null
+    // The addon decides under the pool's lock: idle, nothing queued, more Workers than the minimum.
+    // If so it asks the pool to end this Worker; if not (a job came, or the others retired first),
+    // this Worker stays, and arms again the next time it runs out of work.
+    if (current === null && !waiting) native.retireScript()
+  }, workerData.idleTimeout)
+  idleTimer.unref()
+}
+
+function busy() {
+  if (idleTimer === null) return
+  clearTimeout(idleTimer)
+  idleTimer = null
 }
 
 function pump() {

@@ -33,6 +33,10 @@ pub(crate) const EVENT_EXIT: u32 = 3;
 pub(crate) const EVENT_DRAIN: u32 = 4;
 /// A JS-task Worker of the pool must be terminated (its job ignored its cancellation too long).
 pub(crate) const EVENT_TERMINATE: u32 = 5;
+/// A JS-task Worker of a growing pool retired (idle for `idleTimeout`): end it, without a successor.
+pub(crate) const EVENT_RETIRED: u32 = 6;
+/// A growing pool's JS tasks wait with no Worker free: start Workers for that many.
+pub(crate) const EVENT_WANT_WORKERS: u32 = 7;
 
 /// What pool threads report to an environment.
 pub(crate) enum Event {
@@ -46,8 +50,11 @@ pub(crate) enum Event {
     ScriptReady,
     /// (In a pool's Worker) the script job it runs was cancelled.
     ScriptAbort,
-    /// (In a pool's owner) terminate the pool's Worker number `slot`.
-    TerminateWorker { pool: u32, slot: u32 },
+    /// (In a pool's owner) terminate the pool's Worker number `slot`; `retired`: it retired, idle,
+    /// and has no successor.
+    TerminateWorker { pool: u32, slot: u32, retired: bool },
+    /// (In a pool's owner) a script job of a growing pool found no consumer free.
+    WantWorkers { pool: u32 },
 }
 
 /// The thread-safe half of an environment.
@@ -462,7 +469,21 @@ unsafe extern "C" fn on_batch(env: Env, _js_cb: Val, _context: *mut c_void, _dat
             Event::PoolJoined { pool } => finished_pools.push(pool),
             Event::ScriptReady => script_ready = true,
             Event::ScriptAbort => script_abort = true,
-            Event::TerminateWorker { pool, slot } => add(pool, &[num(EVENT_TERMINATE as f64), num(slot as f64)]),
+            Event::TerminateWorker { pool, slot, retired } => {
+                let kind = if retired { EVENT_RETIRED } else { EVENT_TERMINATE };
+                add(pool, &[num(kind as f64), num(slot as f64)])
+            }
+            Event::WantWorkers { pool } => {
+                // Answered now, so that the next job that finds no Worker free asks again; the
+                // backlog read now covers every job queued until this point.
+                let backlog = cell.borrow().pools.get(pool as usize).map(|e| {
+                    e.pool.consumer_start_handled();
+                    e.pool.script_backlog()
+                });
+                if let Some(backlog) = backlog {
+                    add(pool, &[num(EVENT_WANT_WORKERS as f64), num(backlog as f64)])
+                }
+            }
         }
     }
     cell.borrow_mut().spare = events;

@@ -136,7 +136,8 @@ pub fn task_list(env: Env) -> Result<sys::napi_value> {
 
 /// Creates a pool and returns its id. `shared` attaches to the process-wide pool instead (the thread
 /// options are then ignored). `maxQueue` < 0 means no limit. `scriptWorkers` is how many JS-task
-/// Workers the pool will run (0 for none), `graceTimeMs` how long a cancelled JS task may go on
+/// Workers the pool will run at most (0 for none), `minScriptWorkers` how many it keeps when idle
+/// (fewer: it grows and shrinks them), `graceTimeMs` how long a cancelled JS task may go on
 /// before its Worker is terminated. `dispatch(events)` receives the pool's
 /// messages and thread events in batches; `makeError(code, message, isTypeError, field)` builds the
 /// errors its promises reject with.
@@ -155,6 +156,7 @@ pub fn create_pool(
     make_error: Unknown<'_>,
     script_workers: u32,
     grace_time_ms: f64,
+    min_script_workers: u32,
 ) -> Result<u32> {
     let cell = state_of(env.raw())?;
     let dispatch = js::new_ref(env.raw(), dispatch.raw()).map_err(napi_failed)?;
@@ -175,6 +177,7 @@ pub fn create_pool(
             nice: nice_increment.min(19) as u8,
             record_timing,
             script_workers: script_workers as usize,
+            min_script_workers: min_script_workers.min(script_workers) as usize,
             grace_time: Duration::try_from_secs_f64(grace_time_ms / 1000.0).unwrap_or(Duration::MAX),
         };
         (Arc::new(ThreadPool::new(config, Arc::new(ThreadEvents { sink, pool: id }))), true)
@@ -406,6 +409,13 @@ pub fn submit_script(
 #[napi(js_name = "attachScripts")]
 pub fn attach_scripts(env: Env, key: f64, slot: u32, deliver: Unknown<'_>, meta: Unknown<'_>) -> Result<bool> {
     script::attach(env.raw(), state_of(env.raw())?, key as u64, slot, deliver.raw(), meta.raw()).map_err(napi_failed)
+}
+
+/// (In a Worker of a growing pool, idle for the idle timeout) detaches it if the pool can do without
+/// it; the owner then ends it. False if it must stay (a job came, or the pool is at its minimum).
+#[napi(js_name = "retireScript")]
+pub fn retire_script(env: Env) -> Result<bool> {
+    Ok(script::retire_idle(env.raw(), state_of(env.raw())?))
 }
 
 /// (In a pool's Worker) the next job's argument, its function and id in `meta` (function -1: none).

@@ -46,6 +46,13 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 pub(crate) fn offer(pool: &Arc<ThreadPool>, owner: &Arc<EnvSink>, owner_pool: u32) -> u64 {
     static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
     let key = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    // A growing pool asks its owner for Workers when jobs wait with none free.
+    let sink = Arc::downgrade(owner);
+    pool.set_consumer_starter(Arc::new(move || {
+        if let Some(sink) = sink.upgrade() {
+            sink.push(Event::WantWorkers { pool: owner_pool });
+        }
+    }));
     let mut map = lock(offered());
     map.retain(|_, o| o.pool.strong_count() > 0);
     map.insert(key, Offered { pool: Arc::downgrade(pool), owner: Arc::downgrade(owner), owner_pool });
@@ -62,6 +69,11 @@ pub(crate) struct ScriptSide {
     lent: Vec<sys::napi_ref>,
     /// Where `take` writes the taken job's function and id (`Meta`).
     meta: Meta,
+    /// The owner's environment, its id for the pool, and this Worker's slot: where a retirement is
+    /// reported.
+    owner: Weak<EnvSink>,
+    owner_pool: u32,
+    slot: u32,
 }
 
 /// The Worker's `Float64Array(2)` that `take` fills in: `[function, id]` of the job it returns, or
@@ -106,21 +118,23 @@ pub(crate) fn attach(env: Env, cell: &StateCell, key: u64, slot: u32, deliver: V
     let me = cell.borrow().sink.clone();
     let (ready, abort) = (me.clone(), me);
     let owner = Arc::downgrade(&owner);
+    let side_owner = owner.clone();
     let hooks = ScriptHooks {
         wake: Arc::new(move || ready.push(Event::ScriptReady)),
         abort: Arc::new(move || abort.push(Event::ScriptAbort)),
         terminate: Arc::new(move || {
             if let Some(owner) = owner.upgrade() {
-                owner.push(Event::TerminateWorker { pool: owner_pool, slot });
+                owner.push(Event::TerminateWorker { pool: owner_pool, slot, retired: false });
             }
         }),
     };
     let deliver = js::new_ref(env, deliver)?;
     let consumer = pool.attach_script_consumer(hooks);
     let mut st = cell.borrow_mut();
-    if let Some(old) = st.script.replace(ScriptSide { consumer, current: None, deliver, lent: Vec::new(), meta }) {
+    let side = ScriptSide { consumer, current: None, deliver, lent: Vec::new(), meta, owner: side_owner, owner_pool, slot };
+    if let Some(old) = st.script.replace(side) {
         drop(st);
-        retire(env, old, "the Worker attached again");
+        end_side(env, old, "the Worker attached again");
         st = cell.borrow_mut();
     }
     // An attached Worker waits for wake-ups: its event loop must stay alive (the pool unrefs the
@@ -129,9 +143,37 @@ pub(crate) fn attach(env: Env, cell: &StateCell, key: u64, slot: u32, deliver: V
     Ok(true)
 }
 
+/// (A Worker of a growing pool, idle for its idle timeout.) Detaches the Worker if the pool can do
+/// without it (`ScriptConsumer::retire`: idle, nothing queued, more Workers than the minimum) and
+/// asks the owner to end it; its event loop no longer waits for wake-ups. False if it must stay.
+pub(crate) fn retire_idle(env: Env, cell: &StateCell) -> bool {
+    let Some(side) = cell.borrow_mut().script.take() else { return false };
+    if side.current.is_some() {
+        cell.borrow_mut().script = Some(side);
+        return false;
+    }
+    let ScriptSide { consumer, current, deliver, lent, meta, owner, owner_pool, slot } = side;
+    match consumer.retire() {
+        Err(consumer) => {
+            cell.borrow_mut().script = Some(ScriptSide { consumer, current, deliver, lent, meta, owner, owner_pool, slot });
+            false
+        }
+        Ok(()) => {
+            for r in lent.into_iter().chain([deliver, meta.array]) {
+                js::delete_ref(env, r);
+            }
+            cell.borrow_mut().keep_alive(false);
+            if let Some(owner) = owner.upgrade() {
+                owner.push(Event::TerminateWorker { pool: owner_pool, slot, retired: true });
+            }
+            true
+        }
+    }
+}
+
 /// Ends a Worker's side: its running job (if any) fails, its consumer detaches.
-fn retire(env: Env, side: ScriptSide, why: &str) {
-    let ScriptSide { consumer, current, deliver, lent, meta } = side;
+fn end_side(env: Env, side: ScriptSide, why: &str) {
+    let ScriptSide { consumer, current, deliver, lent, meta, .. } = side;
     for r in lent.into_iter().chain([deliver, meta.array]) {
         js::delete_ref(env, r);
     }
@@ -148,7 +190,7 @@ fn retire(env: Env, side: ScriptSide, why: &str) {
 pub(crate) fn teardown(cell: &StateCell) {
     let env = cell.borrow().env;
     let side = cell.borrow_mut().script.take();
-    if let Some(ScriptSide { consumer, current, deliver, lent, meta }) = side {
+    if let Some(ScriptSide { consumer, current, deliver, lent, meta, .. }) = side {
         if let Some(job) = current {
             job.finish(Err(TaskError::failed("the Worker running the task exited")));
         }

@@ -43,6 +43,10 @@ pub struct PoolConfig {
     /// Script consumers the owner means to attach at most (its Workers): they run jobs too, so the
     /// `max_queue` limit counts them beside `max_threads`. 0 for a pool without script jobs.
     pub script_workers: usize,
+    /// Script consumers kept attached when idle. Below `script_workers`, the pool grows: a script
+    /// job that finds no consumer free calls the starter hook (`set_consumer_starter`), and a
+    /// consumer idle for `idle_timeout` may `retire` while more than this many are attached.
+    pub min_script_workers: usize,
     /// How long a cancelled script job may go on running before its consumer's `terminate` hook is
     /// called: a JS task cannot be stopped from outside, only its Worker can.
     pub grace_time: Duration,
@@ -60,6 +64,7 @@ impl PoolConfig {
             record_timing: true,
             nice: DEFAULT_NICE,
             script_workers: 0,
+            min_script_workers: 0,
             grace_time: DEFAULT_GRACE_TIME,
         }
     }
@@ -141,6 +146,13 @@ struct Shared {
     in_flight: Option<AtomicUsize>,
     /// Workers blocked waiting for a job.
     idle: AtomicUsize,
+    /// Script consumers polling the script queue before they go idle (`take_yielding`).
+    script_polling: AtomicUsize,
+    /// Asks the owner for one more script consumer (a growing pool: `set_consumer_starter`).
+    starter: Mutex<Option<Arc<dyn Fn() + Send + Sync>>>,
+    /// The starter was called and the owner has not yet answered (`consumer_start_handled`): one
+    /// request at a time, so a burst of submits asks once, and the owner starts what the backlog needs.
+    start_requested: AtomicBool,
     /// Set by `destroy`: a job dequeued afterwards is rejected, not run.
     destroyed: AtomicBool,
     workers: Mutex<Workers>,
@@ -195,6 +207,9 @@ impl ThreadPool {
             scripts_done: Condvar::new(),
             observer,
             idle: AtomicUsize::new(0),
+            script_polling: AtomicUsize::new(0),
+            starter: Mutex::new(None),
+            start_requested: AtomicBool::new(false),
             destroyed: AtomicBool::new(false),
             workers: Mutex::new(Workers::default()),
         });
@@ -240,6 +255,14 @@ impl ThreadPool {
             let idle = lock(&shared.consumers).idle.pop();
             if let Some(consumer) = idle {
                 (consumer.hooks.wake)();
+            } else if shared.script_growable() && self.script_backlog() > 0 && !shared.start_requested.swap(true, Ordering::AcqRel) {
+                // No consumer free for it: ask the owner for another (it decides how many, from
+                // `script_backlog`, and says so with `consumer_start_handled`).
+                let starter = lock(&shared.starter).clone();
+                match starter {
+                    Some(start) => start(),
+                    None => shared.start_requested.store(false, Ordering::Release),
+                }
             }
             return Ok(());
         }
@@ -323,6 +346,24 @@ impl ThreadPool {
         }
     }
 
+    /// Sets how a growing pool asks its owner for one more script consumer. The hook is called from
+    /// `submit` (the submitter's thread, no pool lock held) and must return at once.
+    pub fn set_consumer_starter(&self, start: Arc<dyn Fn() + Send + Sync>) {
+        *lock(&self.shared.starter) = Some(start);
+    }
+
+    /// The owner has acted on the starter's request: the next script job that finds no consumer free
+    /// may ask again.
+    pub fn consumer_start_handled(&self) {
+        self.shared.start_requested.store(false, Ordering::Release);
+    }
+
+    /// Script jobs waiting with no consumer free for them (queued, less those idle or polling).
+    pub fn script_backlog(&self) -> usize {
+        let free = lock(&self.shared.consumers).idle.len() + self.shared.script_polling.load(Ordering::Acquire);
+        self.shared.script_queue.len().saturating_sub(free)
+    }
+
     /// Attaches a script consumer: from now on it can `take` script jobs, and `hooks.wake` is called
     /// when one is queued while it is idle. It counts in `stats()` as a script worker until dropped.
     pub fn attach_script_consumer(&self, hooks: ScriptHooks) -> ScriptConsumer {
@@ -331,7 +372,7 @@ impl ThreadPool {
         consumers.next_id += 1;
         let core = Arc::new(ConsumerCore { id, slot: Arc::new(WorkerSlot::default()), hooks, generation: AtomicU64::new(0) });
         consumers.slots.push((core.clone(), Instant::now()));
-        ScriptConsumer { shared: self.shared.clone(), core }
+        ScriptConsumer { shared: self.shared.clone(), core, detached: false }
     }
 
     /// Waits until every thread has stopped. Call after `close` or `destroy`, never from a pool thread.
@@ -381,6 +422,11 @@ impl ThreadPool {
 }
 
 impl Shared {
+    /// Whether script consumers come and go with the work (`min_script_workers` < `script_workers`).
+    fn script_growable(&self) -> bool {
+        self.config.min_script_workers < self.config.script_workers
+    }
+
     /// A job left the pool (finished, withdrawn or skipped).
     fn finished_one(&self) {
         if let Some(in_flight) = &self.in_flight {
@@ -692,6 +738,8 @@ impl ConsumerCore {
 pub struct ScriptConsumer {
     shared: Arc<Shared>,
     core: Arc<ConsumerCore>,
+    /// Set by `retire`, which detached it already.
+    detached: bool,
 }
 
 /// What `ScriptConsumer::take` found.
@@ -733,7 +781,10 @@ impl ScriptConsumer {
                     // Before going idle, poll for a moment: a job that comes meanwhile is taken
                     // without the wake-up through the consumer's event loop, which costs the
                     // submitter a thread wake (an eventfd write) and the job tens of microseconds.
-                    match take_yielding(&self.shared.script_queue) {
+                    self.shared.script_polling.fetch_add(1, Ordering::AcqRel);
+                    let polled = take_yielding(&self.shared.script_queue);
+                    self.shared.script_polling.fetch_sub(1, Ordering::AcqRel);
+                    match polled {
                         Taken::Nothing => {}
                         Taken::Job(job) => {
                             if let Some(started) = self.start(job) {
@@ -813,6 +864,42 @@ impl ScriptConsumer {
     pub fn id(&self) -> u32 {
         self.core.id
     }
+
+    /// Detaches this consumer if the pool can do without it: it is idle, no script job waits, and
+    /// more than `min_script_workers` consumers are attached. Checked and done under the consumers'
+    /// lock, which `submit` holds when it looks for an idle consumer: a job queued before is seen here
+    /// (no retirement), one queued after finds this consumer gone (and asks for a new one). Gives the
+    /// consumer back if it must stay.
+    #[allow(clippy::result_large_err)]
+    pub fn retire(mut self) -> Result<(), ScriptConsumer> {
+        let started = {
+            let mut consumers = lock(&self.shared.consumers);
+            let idle = consumers.idle.iter().any(|c| Arc::ptr_eq(c, &self.core));
+            let surplus = consumers.slots.len() > self.shared.config.min_script_workers;
+            (idle && surplus && self.shared.script_queue.is_empty()).then(|| self.unlist(&mut consumers))
+        };
+        let Some(started) = started else { return Err(self) };
+        self.retire_counters(started);
+        self.detached = true;
+        Ok(())
+    }
+
+    /// Takes this consumer out of the pool's lists; gives when it was attached.
+    fn unlist(&self, consumers: &mut Consumers) -> Option<Instant> {
+        consumers.idle.retain(|c| !Arc::ptr_eq(c, &self.core));
+        let pos = consumers.slots.iter().position(|(c, _)| Arc::ptr_eq(c, &self.core));
+        pos.map(|i| consumers.slots.swap_remove(i).1)
+    }
+
+    /// Its counters join the pool's retired ones. Taken after the consumers' lock is released:
+    /// `stats` and `destroy` take the workers' lock first.
+    fn retire_counters(&self, attached: Option<Instant>) {
+        let mut workers = lock(&self.shared.workers);
+        workers.retired.absorb(&self.core.slot.stats);
+        if let Some(attached) = attached {
+            workers.retired_alive_ns += attached.elapsed().as_nanos();
+        }
+    }
 }
 
 fn far_future() -> Instant {
@@ -820,18 +907,11 @@ fn far_future() -> Instant {
 }
 
 impl Drop for ScriptConsumer {
-    /// Detaches: no more wake-ups; its counters join the pool's retired ones.
+    /// Detaches (unless `retire` did): no more wake-ups; its counters join the pool's retired ones.
     fn drop(&mut self) {
-        let started = {
-            let mut consumers = lock(&self.shared.consumers);
-            consumers.idle.retain(|c| !Arc::ptr_eq(c, &self.core));
-            let pos = consumers.slots.iter().position(|(c, _)| Arc::ptr_eq(c, &self.core));
-            pos.map(|i| consumers.slots.swap_remove(i).1)
-        };
-        let mut workers = lock(&self.shared.workers);
-        workers.retired.absorb(&self.core.slot.stats);
-        if let Some(started) = started {
-            workers.retired_alive_ns += started.elapsed().as_nanos();
+        if !self.detached {
+            let attached = self.unlist(&mut lock(&self.shared.consumers));
+            self.retire_counters(attached);
         }
     }
 }
