@@ -1,20 +1,23 @@
 'use strict'
-// node js-tasks.js SYSTEM_FILE THREADS MODE: one repetition of the JS-task rows for one system
-// (systems/SYSTEM_FILE.js), in this fresh process, in this order:
+// One system's side of the JS-task section (workloads/js-tasks.js), for systems/SYSTEM_FILE.js:
 //
-// 1. start-up: the system's package is loaded first (not timed) and the event loop idles for 50 ms
-//    (as children/startup.js does, so work the loading left due runs before the timer); then the pool
-//    is created and timed until every thread has answered a `whoami` task: rounds of THREADS
-//    concurrent calls, 1 ms apart, until THREADS distinct worker thread ids have answered. (The
-//    barrier task of the other sections needs a SharedArrayBuffer, which JS tasks do not take.)
-// 2. RSS at rest: 200 ms later, this process's RSS above its RSS before the package was loaded.
-// 3. each timed row, after its untimed warm-up of the same workload (workloads/js-tasks.js WARMUP):
-//    empty-task throughput, one-at-a-time round trips, 1 MiB in + 1 MiB out, fib(30), and the
-//    event-loop delay while fib(30) saturates the Workers.
+//   node js-tasks.js SYSTEM_FILE THREADS MODE cold
+//     In this fresh process: load the system's package (not timed) and let the event loop idle for
+//     50 ms (as children/startup.js does, so work the loading left due runs before the timer); then
+//     create the pool and time it until every thread has answered a `whoami` task (rounds of THREADS
+//     concurrent calls, 1 ms apart, until THREADS distinct worker thread ids have answered: the
+//     barrier task of the other sections needs a SharedArrayBuffer, which JS tasks do not take).
+//     200 ms later, RSS above this process's RSS before the package was loaded. Prints one JSON line.
+//
+//   fork(js-tasks.js, [SYSTEM_FILE, THREADS, MODE, 'serve'])
+//     Creates the pool, sends { ready }, then answers each { id, row } message with { id, sample }
+//     (or { id, error }): that row's untimed warm-up, then the timed row, on the same pool. The
+//     parent interleaves the systems' processes row by row, so a change in the shared machine's load
+//     falls on each of them alike; { close } closes the pool and ends the process.
 //
 // Every answer is checked as it arrives: echo gives back its input, fib(30) equals an iterative
 // Fibonacci, each 1 MiB result has the complement of the input's byte in every 4 KiB block (what
-// bytesOut writes), each start-up answer is a worker thread's id. A wrong answer fails the run.
+// bytesOut writes), each start-up answer is a worker thread's id. A wrong answer fails the row.
 
 const fs = require('node:fs')
 const path = require('node:path')
@@ -41,7 +44,7 @@ const PACKAGES = {
   plain: () => require('node:worker_threads'),
 }
 
-/** Linux's split of RSS: anonymous (heaps, stacks) and file-backed (mapped code). */
+/** RSS, and Linux's split of it: anonymous (heaps, stacks) and file-backed (mapped code). */
 function rssNow() {
   const m = { rss: process.memoryUsage().rss, anon: NaN, file: NaN }
   try {
@@ -80,7 +83,8 @@ function pump(inst, task, count, window, argsOf, check) {
   })
 }
 
-async function startup(sys, threads) {
+/** Creates the pool; resolves once every thread has answered, with the ms taken and the answers checked. */
+async function start(sys, threads) {
   const t0 = now()
   const inst = await sys.create({ threads })
   const seen = new Set()
@@ -97,26 +101,31 @@ async function startup(sys, threads) {
   }
   const ms = msSince(t0)
   if (seen.size !== threads) throw new Error(`answers came from ${seen.size} threads, expected ${threads}`)
-  return { inst, row: { value: ms, checked: answers } }
+  return { inst, ms, answers }
 }
 
-/** A 1 MiB input whose 4 KiB blocks differ, and the check of bytesOut's answer (written apart from it). */
-function bytesWorkload() {
-  const data = Buffer.allocUnsafe(MiB)
-  for (let b = 0; b < MiB / BLOCK; b++) data.fill((b * 37 + 11) & 0xff, b * BLOCK, (b + 1) * BLOCK)
-  const check = (out) => {
-    if (!(out instanceof Uint8Array)) return `answered ${Object.prototype.toString.call(out)}, not bytes`
-    if (out.length !== MiB) return `answered ${out.length} bytes, expected ${MiB}`
-    for (let b = 0; b < MiB / BLOCK; b++) {
-      const want = 0xff - ((b * 37 + 11) & 0xff)
-      if (out[b * BLOCK] !== want || out[(b + 1) * BLOCK - 1] !== want) return `block ${b} holds ${out[b * BLOCK]}, expected ${want}`
-    }
-    return null
+const echoCheck = (v, i) => (v === i ? null : `echo(${i}) answered ${v}`)
+const identity = (i) => i
+const fibRef = fibIter(W.FIB_N)
+const fibCheck = (v) => (v === fibRef ? null : `fib(${W.FIB_N}) answered ${v}, expected ${fibRef}`)
+const fibArgs = () => ({ n: W.FIB_N })
+
+// A 1 MiB input whose 4 KiB blocks differ, and the check of bytesOut's answer (written apart from it).
+const bytesIn = Buffer.allocUnsafe(MiB)
+for (let b = 0; b < MiB / BLOCK; b++) bytesIn.fill((b * 37 + 11) & 0xff, b * BLOCK, (b + 1) * BLOCK)
+const bytesArgs = () => ({ data: bytesIn })
+function bytesCheck(out) {
+  if (!(out instanceof Uint8Array)) return `answered ${Object.prototype.toString.call(out)}, not bytes`
+  if (out.length !== MiB) return `answered ${out.length} bytes, expected ${MiB}`
+  for (let b = 0; b < MiB / BLOCK; b++) {
+    const want = 0xff - ((b * 37 + 11) & 0xff)
+    if (out[b * BLOCK] !== want || out[(b + 1) * BLOCK - 1] !== want) return `block ${b} holds ${out[b * BLOCK]}, expected ${want}`
   }
-  return { args: { data }, check }
+  return null
 }
 
-async function loopDelay(inst, threads, ms, fibRef) {
+/** p99 and max of the main thread's event-loop delay while fib tasks saturate the Workers for `ms`. */
+async function loopDelay(inst, threads, ms) {
   const load = saturate(inst, 'fib', { n: W.FIB_N }, { inFlight: W.LOOP_IN_FLIGHT_PER_THREAD * threads, check: (v) => v === fibRef })
   const h = monitorEventLoopDelay({ resolution: 1 })
   h.enable()
@@ -127,54 +136,88 @@ async function loopDelay(inst, threads, ms, fibRef) {
   return { p99: h.percentile(99) / 1e6, max: h.max / 1e6, completed: s.completed }
 }
 
-main(async () => {
-  const [file, threadsArg, mode] = process.argv.slice(2)
-  const threads = Number(threadsArg)
-  const size = W.SIZES[mode]
-  const warm = W.WARMUP[mode]
-  if (!size || !PACKAGES[file]) throw new Error(`usage: js-tasks.js ${Object.keys(PACKAGES).join('|')} THREADS quick|full`)
-  const sys = require(path.join(__dirname, '..', 'systems', file))
-  const rows = {}
+// Each timed row: its warm-up (`warm`), then the timed run (`size`), on the same pool.
+const ROWS = {
+  async empty(inst, threads, size, warm) {
+    await pump(inst, 'echo', warm.empty, W.EMPTY_WINDOW, identity, echoCheck)
+    const ms = await pump(inst, 'echo', size.empty, W.EMPTY_WINDOW, identity, echoCheck)
+    return { value: size.empty / (ms / 1000), checked: warm.empty + size.empty }
+  },
+  async roundtrip(inst, threads, size, warm) {
+    await roundTrips(inst, warm.trips)
+    const trips = latencySummary(await roundTrips(inst, size.trips))
+    return { value: trips.p50, p99: trips.p99, checked: warm.trips + size.trips }
+  },
+  async bytes(inst, threads, size, warm) {
+    const window = W.BYTES_WINDOW_PER_THREAD * threads
+    await pump(inst, 'bytesOut', warm.bytes, window, bytesArgs, bytesCheck)
+    const ms = await pump(inst, 'bytesOut', size.bytes, window, bytesArgs, bytesCheck)
+    return { value: size.bytes / (ms / 1000), checked: warm.bytes + size.bytes }
+  },
+  async fib(inst, threads, size, warm) {
+    await pump(inst, 'fib', warm.fib, Infinity, fibArgs, fibCheck)
+    const ms = await pump(inst, 'fib', size.fib, Infinity, fibArgs, fibCheck)
+    return { value: size.fib / (ms / 1000), checked: warm.fib + size.fib }
+  },
+  async loop(inst, threads, size, warm) {
+    const w = await loopDelay(inst, threads, warm.loopMs)
+    const r = await loopDelay(inst, threads, size.loopMs)
+    return { value: r.p99, max: r.max, tasks: r.completed, checked: w.completed + r.completed }
+  },
+}
 
+async function cold(file, sys, threads) {
   const before = rssNow()
   await PACKAGES[file]()
   await sleep(50)
-  const { inst, row } = await startup(sys, threads)
-  rows.startup = row
+  const { inst, ms, answers } = await start(sys, threads)
   try {
     await sleep(200)
     const rest = rssNow()
-    rows.rss = { value: (rest.rss - before.rss) / 1e6, anonMB: (rest.anon - before.anon) / 1e6, fileMB: (rest.file - before.file) / 1e6, checked: 0 }
-
-    const echoCheck = (v, i) => (v === i ? null : `echo(${i}) answered ${v}`)
-    const identity = (i) => i
-    await pump(inst, 'echo', warm.empty, W.EMPTY_WINDOW, identity, echoCheck)
-    const emptyMs = await pump(inst, 'echo', size.empty, W.EMPTY_WINDOW, identity, echoCheck)
-    rows.empty = { value: size.empty / (emptyMs / 1000), checked: warm.empty + size.empty }
-
-    await roundTrips(inst, warm.trips)
-    const trips = latencySummary(await roundTrips(inst, size.trips))
-    rows.roundtrip = { value: trips.p50, p99: trips.p99, checked: warm.trips + size.trips }
-
-    const bytes = bytesWorkload()
-    const bytesWindow = W.BYTES_WINDOW_PER_THREAD * threads
-    const bytesArgs = () => bytes.args
-    await pump(inst, 'bytesOut', warm.bytes, bytesWindow, bytesArgs, bytes.check)
-    const bytesMs = await pump(inst, 'bytesOut', size.bytes, bytesWindow, bytesArgs, bytes.check)
-    rows.bytes = { value: size.bytes / (bytesMs / 1000), checked: warm.bytes + size.bytes }
-
-    const fibRef = fibIter(W.FIB_N)
-    const fibCheck = (v) => (v === fibRef ? null : `fib(${W.FIB_N}) answered ${v}, expected ${fibRef}`)
-    const fibArgs = () => ({ n: W.FIB_N })
-    await pump(inst, 'fib', warm.fib, Infinity, fibArgs, fibCheck)
-    const fibMs = await pump(inst, 'fib', size.fib, Infinity, fibArgs, fibCheck)
-    rows.fib = { value: size.fib / (fibMs / 1000), checked: warm.fib + size.fib }
-
-    const warmLoop = await loopDelay(inst, threads, warm.loopMs, fibRef)
-    const loop = await loopDelay(inst, threads, size.loopMs, fibRef)
-    rows.loop = { value: loop.p99, max: loop.max, tasks: loop.completed, checked: warmLoop.completed + loop.completed }
+    return {
+      startup: { value: ms, checked: answers },
+      rss: { value: (rest.rss - before.rss) / 1e6, anonMB: (rest.anon - before.anon) / 1e6, fileMB: (rest.file - before.file) / 1e6, checked: 0 },
+    }
   } finally {
     await inst.close()
   }
-  return { rows }
-})
+}
+
+async function serve(sys, threads, size, warm) {
+  let inst
+  try {
+    inst = (await start(sys, threads)).inst
+  } catch (err) {
+    process.send({ error: String((err && err.stack) || err) })
+    return
+  }
+  process.send({ ready: true })
+  // One request at a time: the parent waits for each answer before it sends the next.
+  process.on('message', async (msg) => {
+    if (msg.close) {
+      await inst.close()
+      process.disconnect()
+      return
+    }
+    try {
+      process.send({ id: msg.id, sample: await ROWS[msg.row](inst, threads, size, warm) })
+    } catch (err) {
+      process.send({ id: msg.id, error: String((err && err.message) || err) })
+    }
+  })
+}
+
+const [file, threadsArg, mode, role] = process.argv.slice(2)
+const threads = Number(threadsArg)
+const size = W.SIZES[mode]
+const warm = W.WARMUP[mode]
+if (!size || !PACKAGES[file] || !(role === 'cold' || role === 'serve')) {
+  throw new Error(`usage: js-tasks.js ${Object.keys(PACKAGES).join('|')} THREADS quick|full cold|serve`)
+}
+const sys = require(path.join(__dirname, '..', 'systems', file))
+if (role === 'cold') main(() => cold(file, sys, threads))
+else {
+  // The parent gone (or done): nothing more will be asked.
+  process.on('disconnect', () => process.exit(0))
+  serve(sys, threads, size, warm)
+}

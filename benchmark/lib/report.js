@@ -244,13 +244,14 @@ function jsTasksTable(lines) {
 
 function jsTasksSection(lines) {
   const js = lines.filter((l) => l.section === 'js-tasks')
-  const reps = Math.max(...js.map((l) => l.n || 0))
+  const reps = (cold) => Math.max(0, ...js.filter((l) => l.status === 'ok' && /-(startup|rss)$/.test(l.workload) === cold).map((l) => l.n))
   const warmups = [...groupByWorkload(js).values()].map((g) => `${g[0].workload.replace(/^js-tasks-/, '')} ${g[0].warmup}`).join(', ')
   return [
     'The same JavaScript functions (benchmark/systems/js-tasks.js) on native-pool\'s JS-task Workers, a minimal promise-per-task ' +
       'postMessage pool (the transport alone), piscina, tinypool, workerpool and the plain worker_threads pool, ' +
-      `${js[0].threads} Workers each. Each system runs in a fresh process per repetition (${reps} in this run, rotating through the systems); ` +
-      'a cell is the median of the repetitions ± half their spread. Each timed row follows an untimed warm-up of the same workload ' +
+      `${js[0].threads} Workers each, each system in processes of its own. Start-up and RSS: a fresh process per repetition (${reps(true)} per system). ` +
+      `The other rows: one process per system, ${reps(false)} sample${reps(false) === 1 ? '' : 's'} of each row, the systems taking turns row by row. ` +
+      'A cell is the median of the samples ± half their spread. Each timed sample follows an untimed warm-up of the same workload ' +
       `on the same pool, identical for every system (${warmups}). The ratio columns are ours ÷ that system, medians of this run; ` +
       '"better" says which way is good. Every answer is checked (benchmark/README.md).',
     '',

@@ -1,20 +1,28 @@
 'use strict'
 // JS tasks side by side (issue 11): the same JavaScript functions (systems/js-tasks.js) on
 // native-pool's Workers, on a minimal promise-per-task postMessage pool (the transport alone), on
-// piscina, tinypool, workerpool and the plain worker_threads pool, with `threads` Workers each.
+// piscina, tinypool, workerpool and the plain worker_threads pool, with `threads` Workers each, every
+// system in processes of its own (children/js-tasks.js):
 //
-// Every repetition of a system is a fresh process (children/js-tasks.js), so its start-up and RSS are
-// its own; repetitions rotate through the systems (A B C …, B C … A) so that a change in the shared
-// machine's load falls on each alike. Inside that process each timed row is preceded by an untimed
-// warm-up of the same workload on the same pool (WARMUP, identical for every system), so the row
-// measures the steady state rather than the first page faults and JIT of that workload.
+// - cold rows (start-up, RSS at rest): a fresh process per repetition, the systems in rotation;
+// - steady rows (throughput, round trip, 1 MiB in + out, fib, event-loop delay): one long-lived
+//   process per system, all started first; then for each row, each repetition asks every system's
+//   process in turn (the order rotating), so that a change in the shared machine's load falls on
+//   each system alike rather than on whichever ran during it. Each sample is an untimed warm-up of
+//   the row's workload on that pool (WARMUP, identical for every system), then the timed run, so it
+//   measures the steady state rather than the first page faults and JIT of that workload.
 
+const { fork } = require('node:child_process')
 const path = require('node:path')
 const { runChild } = require('../lib/child')
 const { summarize } = require('../lib/stats')
 
 const SECTION = 'js-tasks'
+// Repetitions: fresh processes for the cold rows (cheap: start-up and 200 ms each), samples of each
+// steady row per system.
+const COLD_REPS = { quick: 1, full: 5 }
 const REPS = { quick: 1, full: 3 }
+const CHILD = path.join(__dirname, '..', 'children', 'js-tasks.js')
 
 // What each timed row runs, per mode. `loopMs` is the event-loop window; the others are task counts.
 const SIZES = {
@@ -31,7 +39,7 @@ const BYTES_WINDOW_PER_THREAD = 4 // 1 MiB tasks in flight per thread
 const LOOP_IN_FLIGHT_PER_THREAD = 4 // fib(30) tasks in flight per thread while the loop is watched
 const FIB_N = 30
 
-// In the report's column order. `ours` is the system the ratio columns divide.
+// In the report's column order. `ours` marks native-pool's (what `--systems native-pool` selects).
 const SYSTEMS = ['native-pool-js', 'postmessage', 'piscina', 'tinypool', 'workerpool', 'plain'].map((file) => ({
   file,
   name: require(path.join(__dirname, '..', 'systems', file)).name,
@@ -49,8 +57,8 @@ function rows(mode, threads) {
     { id: 'bytes', title: `1 MiB Buffer in, a new 1 MiB Buffer out, ${n(s.bytes)} tasks, ${BYTES_WINDOW_PER_THREAD * threads} in flight`, warmup: `${n(w.bytes)} tasks`, metric: 'tasks/s', better: 'higher' },
     { id: 'fib', title: `CPU-bound JS: fib(${FIB_N}), ${s.fib} tasks all in flight`, warmup: `${w.fib} tasks`, metric: 'tasks/s', better: 'higher' },
     { id: 'loop', title: `main-thread event-loop delay p99 while fib(${FIB_N}) saturates the Workers (${LOOP_IN_FLIGHT_PER_THREAD * threads} in flight, ${s.loopMs} ms)`, warmup: `${w.loopMs} ms saturated`, metric: 'saturated p99 ms', better: 'lower' },
-    { id: 'startup', title: 'start-up: create → a first answer from every JS thread (package already loaded)', warmup: 'none (the first thing the process does)', metric: 'ms', better: 'lower' },
-    { id: 'rss', title: 'RSS at rest after start-up, above the process before the package was loaded', warmup: 'none', metric: 'MB', better: 'lower' },
+    { id: 'startup', cold: true, title: 'start-up: create → a first answer from every JS thread (package already loaded; fresh process)', warmup: 'none (the first thing the process does)', metric: 'ms', better: 'lower' },
+    { id: 'rss', cold: true, title: 'RSS at rest after start-up, above the process before the package was loaded (fresh process)', warmup: 'none', metric: 'MB', better: 'lower' },
   ]
 }
 
@@ -60,24 +68,95 @@ function selected(names) {
   return SYSTEMS.filter((s) => names.includes(s.name) || (s.ours && names.includes('native-pool')))
 }
 
+/** A system's long-lived process: `ask(row)` resolves with that row's sample, `close()` ends it. */
+function serve(file, threads, mode) {
+  const child = fork(CHILD, [file, threads, mode, 'serve'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  const pending = new Map()
+  let nextId = 0
+  let gone = null
+  let onReady
+  const ready = new Promise((resolve, reject) => (onReady = { resolve, reject }))
+  child.on('message', (msg) => {
+    if (msg.ready) return onReady.resolve()
+    if (msg.id === undefined) return onReady.reject(new Error(msg.error))
+    const p = pending.get(msg.id)
+    pending.delete(msg.id)
+    if (msg.error !== undefined) p.reject(new Error(msg.error))
+    else p.resolve(msg.sample)
+  })
+  child.on('exit', (code, signal) => {
+    gone = new Error(`${file}'s process exited (${signal || code})`)
+    onReady.reject(gone)
+    for (const p of pending.values()) p.reject(gone)
+    pending.clear()
+  })
+  return {
+    ready,
+    ask(row) {
+      if (gone) return Promise.reject(gone)
+      return new Promise((resolve, reject) => {
+        const id = nextId++
+        pending.set(id, { resolve, reject })
+        child.send({ id, row })
+      })
+    },
+    close() {
+      if (gone) return Promise.resolve()
+      return new Promise((resolve) => {
+        child.once('exit', resolve)
+        child.send({ close: true })
+      })
+    },
+  }
+}
+
 async function run(ctx) {
   const systems = selected(ctx.systemNames)
-  const reps = REPS[ctx.mode]
   const table = rows(ctx.mode, ctx.threads)
-  const state = systems.map((sys) => ({ sys, samples: Object.fromEntries(table.map((r) => [r.id, []])), extra: [], error: null }))
-  for (let rep = 0; rep < reps; rep++) {
-    for (let i = 0; i < state.length; i++) {
-      const st = state[(i + rep) % state.length]
+  const state = systems.map((sys) => ({ sys, samples: Object.fromEntries(table.map((r) => [r.id, []])), error: null, child: null }))
+  const fail = (st, err) => {
+    st.error ??= String(err.message || err)
+    ctx.log(`  ${st.sys.name}: ${st.error}`)
+  }
+  const rotated = (rep) => state.map((_, i) => state[(i + rep) % state.length])
+
+  for (let rep = 0; rep < COLD_REPS[ctx.mode]; rep++) {
+    for (const st of rotated(rep)) {
       if (st.error) continue
       try {
-        const r = await runChild('js-tasks.js', [st.sys.file, ctx.threads, ctx.mode], { timeoutMs: 600_000 })
-        for (const row of table) st.samples[row.id].push(r.rows[row.id])
-        ctx.log(`  ${st.sys.name} (${rep + 1}/${reps}): ${table.map((row) => `${row.id} ${+r.rows[row.id].value.toPrecision(3)}`).join(', ')}`)
+        const r = await runChild('js-tasks.js', [st.sys.file, ctx.threads, ctx.mode, 'cold'])
+        for (const row of table.filter((t) => t.cold)) st.samples[row.id].push(r[row.id])
       } catch (err) {
-        st.error = String(err.message || err)
-        ctx.log(`  ${st.sys.name}: ${st.error}`)
+        fail(st, err)
       }
     }
+  }
+
+  try {
+    for (const st of state) {
+      if (st.error) continue
+      st.child = serve(st.sys.file, ctx.threads, ctx.mode)
+      await st.child.ready.catch((err) => fail(st, err))
+    }
+    for (const row of table.filter((t) => !t.cold)) {
+      for (let rep = 0; rep < REPS[ctx.mode]; rep++) {
+        for (const st of rotated(rep)) {
+          if (st.error) continue
+          try {
+            st.samples[row.id].push(await st.child.ask(row.id))
+          } catch (err) {
+            fail(st, err)
+          }
+        }
+      }
+    }
+  } finally {
+    await Promise.all(state.map((st) => st.child && st.child.close()))
+  }
+
+  for (const row of table) {
+    const shown = state.filter((st) => !st.error).map((st) => `${st.sys.name} ${st.samples[row.id].map((x) => +x.value.toPrecision(3)).join(', ')}`)
+    ctx.log(`  ${row.id}: ${shown.join('; ')}`)
   }
   const out = []
   for (const row of table) {
@@ -104,4 +183,4 @@ async function run(ctx) {
   return out
 }
 
-module.exports = { run, SECTION, SYSTEMS, SIZES, WARMUP, EMPTY_WINDOW, BYTES_WINDOW_PER_THREAD, LOOP_IN_FLIGHT_PER_THREAD, FIB_N }
+module.exports = { run, SECTION, SYSTEMS, SIZES, WARMUP, COLD_REPS, REPS, EMPTY_WINDOW, BYTES_WINDOW_PER_THREAD, LOOP_IN_FLIGHT_PER_THREAD, FIB_N }
