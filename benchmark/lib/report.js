@@ -244,14 +244,14 @@ function jsTasksTable(lines) {
 
 function jsTasksSection(lines) {
   const js = lines.filter((l) => l.section === 'js-tasks')
-  const reps = (cold) => Math.max(0, ...js.filter((l) => l.status === 'ok' && /-(startup|rss)$/.test(l.workload) === cold).map((l) => l.n))
+  const samples = [...groupByWorkload(js).values()].map((g) => `${g[0].workload.replace(/^js-tasks-/, '')} ${Math.max(0, ...g.filter((l) => l.status === 'ok').map((l) => l.n))}`).join(', ')
   const warmups = [...groupByWorkload(js).values()].map((g) => `${g[0].workload.replace(/^js-tasks-/, '')} ${g[0].warmup}`).join(', ')
   return [
     'The same JavaScript functions (benchmark/systems/js-tasks.js) on native-pool\'s JS-task Workers, a minimal promise-per-task ' +
       'postMessage pool (the transport alone), piscina, tinypool, workerpool and the plain worker_threads pool, ' +
-      `${js[0].threads} Workers each, each system in processes of its own. Start-up and RSS: a fresh process per repetition (${reps(true)} per system). ` +
-      `The other rows: one process per system, ${reps(false)} sample${reps(false) === 1 ? '' : 's'} of each row, the systems taking turns row by row. ` +
-      'A cell is the median of the samples ± half their spread. Each timed sample follows an untimed warm-up of the same workload ' +
+      `${js[0].threads} Workers each, each system in processes of its own: start-up and RSS a fresh process per sample, ` +
+      'the other rows one process per system, the systems taking turns sample by sample. ' +
+      `A cell is the median of the samples (${samples}) ± half their spread. Each timed sample follows an untimed warm-up of the same workload ` +
       `on the same pool, identical for every system (${warmups}). The ratio columns are ours ÷ that system, medians of this run; ` +
       '"better" says which way is good. Every answer is checked (benchmark/README.md).',
     '',

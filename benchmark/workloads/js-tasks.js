@@ -18,10 +18,10 @@ const { runChild } = require('../lib/child')
 const { summarize } = require('../lib/stats')
 
 const SECTION = 'js-tasks'
-// Repetitions: fresh processes for the cold rows (cheap: start-up and 200 ms each), samples of each
-// steady row per system.
-const COLD_REPS = { quick: 1, full: 5 }
-const REPS = { quick: 1, full: 3 }
+// Samples of each row per system in the full run (the quick run takes one): as many as are cheap.
+// A cold sample is a fresh process (a start-up and 200 ms); the empty row's sample takes seconds on
+// the slow pools (100,000 tasks at 15k/s), the others' about one.
+const FULL_REPS = { empty: 3, roundtrip: 5, bytes: 5, fib: 5, loop: 5, startup: 5, rss: 5 }
 const CHILD = path.join(__dirname, '..', 'children', 'js-tasks.js')
 
 // What each timed row runs, per mode. `loopMs` is the event-loop window; the others are task counts.
@@ -51,7 +51,7 @@ function rows(mode, threads) {
   const s = SIZES[mode]
   const w = WARMUP[mode]
   const n = (x) => x.toLocaleString('en-US')
-  return [
+  const list = [
     { id: 'empty', title: `empty task (echo) throughput, ${n(s.empty)} tasks, at most ${n(EMPTY_WINDOW)} in flight`, warmup: `${n(w.empty)} tasks`, metric: 'tasks/s', better: 'higher' },
     { id: 'roundtrip', title: `one-at-a-time round trip p50, ${n(s.trips)} echo trips`, warmup: `${n(w.trips)} trips`, metric: 'p50 µs', better: 'lower' },
     { id: 'bytes', title: `1 MiB Buffer in, a new 1 MiB Buffer out, ${n(s.bytes)} tasks, ${BYTES_WINDOW_PER_THREAD * threads} in flight`, warmup: `${n(w.bytes)} tasks`, metric: 'tasks/s', better: 'higher' },
@@ -60,6 +60,7 @@ function rows(mode, threads) {
     { id: 'startup', cold: true, title: 'start-up: create → a first answer from every JS thread (package already loaded; fresh process)', warmup: 'none (the first thing the process does)', metric: 'ms', better: 'lower' },
     { id: 'rss', cold: true, title: 'RSS at rest after start-up, above the process before the package was loaded (fresh process)', warmup: 'none', metric: 'MB', better: 'lower' },
   ]
+  return list.map((row) => ({ ...row, reps: mode === 'full' ? FULL_REPS[row.id] : 1 }))
 }
 
 /** The systems `--systems` names (by name; `native-pool` selects ours), all of them without it. */
@@ -120,12 +121,14 @@ async function run(ctx) {
   }
   const rotated = (rep) => state.map((_, i) => state[(i + rep) % state.length])
 
-  for (let rep = 0; rep < COLD_REPS[ctx.mode]; rep++) {
+  // Both cold rows come from the same processes.
+  const coldRows = table.filter((t) => t.cold)
+  for (let rep = 0; rep < Math.max(...coldRows.map((t) => t.reps)); rep++) {
     for (const st of rotated(rep)) {
       if (st.error) continue
       try {
         const r = await runChild('js-tasks.js', [st.sys.file, ctx.threads, ctx.mode, 'cold'])
-        for (const row of table.filter((t) => t.cold)) st.samples[row.id].push(r[row.id])
+        for (const row of coldRows) if (st.samples[row.id].length < row.reps) st.samples[row.id].push(r[row.id])
       } catch (err) {
         fail(st, err)
       }
@@ -139,7 +142,7 @@ async function run(ctx) {
       await st.child.ready.catch((err) => fail(st, err))
     }
     for (const row of table.filter((t) => !t.cold)) {
-      for (let rep = 0; rep < REPS[ctx.mode]; rep++) {
+      for (let rep = 0; rep < row.reps; rep++) {
         for (const st of rotated(rep)) {
           if (st.error) continue
           try {
@@ -183,4 +186,4 @@ async function run(ctx) {
   return out
 }
 
-module.exports = { run, SECTION, SYSTEMS, SIZES, WARMUP, COLD_REPS, REPS, EMPTY_WINDOW, BYTES_WINDOW_PER_THREAD, LOOP_IN_FLIGHT_PER_THREAD, FIB_N }
+module.exports = { run, SECTION, SYSTEMS, SIZES, WARMUP, FULL_REPS, EMPTY_WINDOW, BYTES_WINDOW_PER_THREAD, LOOP_IN_FLIGHT_PER_THREAD, FIB_N }
