@@ -5,6 +5,10 @@
 //
 //   node benchmark/run.js [--quick] [--threads N] [--only a,b] [--systems a,b] [--nice N]
 //
+// The js-tasks section runs its own systems (workloads/js-tasks.js: the same JS functions on
+// native-pool's JS tasks, a minimal postMessage pool, piscina, tinypool, workerpool, plain
+// worker_threads); --systems selects among them by name, `native-pool` selecting ours.
+//
 // --nice N sets native-pool's niceIncrement (its threads' CPU priority below the process's); without
 // it native-pool runs with its default, as users get it.
 //
@@ -29,7 +33,9 @@ const SECTIONS = [
   { id: 'memory', run: (ctx) => require('./workloads/memory').run(ctx) },
   { id: 'scaling', run: (ctx) => require('./workloads/scaling').run(ctx) },
   { id: 'isolation', run: (ctx) => require('./workloads/isolation').run(ctx) },
+  { id: 'js-tasks', run: (ctx) => require('./workloads/js-tasks').run(ctx) },
 ]
+const knownSystems = [...new Set([...allSystems, ...require('./workloads/js-tasks').SYSTEMS].map((s) => s.name))]
 
 function parseArgs(argv) {
   const opts = { mode: 'full', threads: os.availableParallelism(), only: null, systems: null, out: null, nice: null }
@@ -46,7 +52,7 @@ function parseArgs(argv) {
   if (!Number.isInteger(opts.threads) || opts.threads < 1) throw new Error('--threads must be a positive integer')
   if (opts.nice !== null && !(Number.isInteger(opts.nice) && opts.nice >= 0 && opts.nice <= 19)) throw new Error('--nice must be an integer from 0 to 19')
   for (const id of opts.only || []) if (!SECTIONS.some((s) => s.id === id)) throw new Error(`unknown workload ${id}; known: ${SECTIONS.map((s) => s.id).join(', ')}`)
-  for (const name of opts.systems || []) if (!allSystems.some((s) => s.name === name)) throw new Error(`unknown system ${name}; known: ${allSystems.map((s) => s.name).join(', ')}`)
+  for (const name of opts.systems || []) if (!knownSystems.includes(name)) throw new Error(`unknown system ${name}; known: ${knownSystems.join(', ')}`)
   return opts
 }
 
@@ -57,7 +63,7 @@ async function main() {
   const started = new Date()
   const t0 = Date.now()
   const systems = opts.systems ? allSystems.filter((s) => opts.systems.includes(s.name)) : allSystems
-  const ctx = { mode: opts.mode, threads: opts.threads, systems, log: (m) => console.log(m) }
+  const ctx = { mode: opts.mode, threads: opts.threads, systems, systemNames: opts.systems, log: (m) => console.log(m) }
   const runId = started.toISOString()
   const resultsDir = path.join(__dirname, 'results')
   fs.mkdirSync(resultsDir, { recursive: true })

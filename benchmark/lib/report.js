@@ -1,7 +1,8 @@
 'use strict'
 // Writes RESULTS.md from one run's result lines: the machine and command, a headline table, each
 // workload's table (median, spread, ratio to piscina and to inline from the same run), and the
-// goals of issue 5 with the measured figure beside each.
+// goals of issue 5 with the measured figure beside each; the JS-task section (issue 11) as one table,
+// a row per measurement and a column per system.
 
 const fs = require('node:fs')
 
@@ -34,6 +35,7 @@ function fmtValue(line, x) {
     case 'saturated p99 ms':
       return `${fmtNum(x)} ms`
     case 'MB above bare Node at rest':
+    case 'MB':
       return `${fmtNum(x)} MB`
     default:
       return line.metric.startsWith('speed-up') ? `${x.toFixed(2)}×` : fmtNum(x)
@@ -198,6 +200,65 @@ function goals(lines, threads) {
   return rows.join('\n')
 }
 
+// The JS-task section: whose figures the ratio columns divide, and by whose.
+const JS_OURS = 'native-pool JS tasks'
+const JS_REFS = ['piscina', 'postMessage pool']
+
+/**
+ * The JS-task section's table: a row per measurement (in the order the section emitted them), a
+ * column per system (the median of its repetitions, ± half its spread), then ours ÷ each reference,
+ * a plain quotient of medians whose good direction the "better" column gives.
+ */
+function jsTasksTable(lines) {
+  const js = lines.filter((l) => l.section === 'js-tasks')
+  const systems = [...new Set(js.map((l) => l.system))]
+  const rows = [...groupByWorkload(js).values()]
+  const md = []
+  md.push(`| measurement | better | ${systems.map((s) => (s === JS_OURS ? `**${s}**` : s)).join(' | ')} | ${JS_REFS.map((r) => `ours ÷ ${r}`).join(' | ')} |`)
+  md.push(`|---|---|${systems.map(() => '---|').join('')}${JS_REFS.map(() => '---|').join('')}`)
+  const failures = new Map()
+  for (const group of rows) {
+    const ok = group.find((l) => l.status === 'ok')
+    const cells = systems.map((s) => {
+      const l = group.find((x) => x.system === s)
+      if (!l) return ''
+      if (l.status !== 'ok') {
+        failures.set(s, `${l.status}: ${l.reason}`)
+        return l.status
+      }
+      return `${fmtValue(l, l.median)}${l.n > 1 ? ` ±${((l.spread / 2) * 100).toFixed(0)}%` : ''}`
+    })
+    const ours = group.find((l) => l.system === JS_OURS && l.status === 'ok')
+    const quotients = JS_REFS.map((r) => {
+      const ref = group.find((l) => l.system === r && l.status === 'ok')
+      return ours && ref && ref.median !== 0 ? fmtRatio(ours.median / ref.median) : '–'
+    })
+    const better = ok ? (ok.better === 'higher' ? 'higher (ratio > 1)' : 'lower (ratio < 1)') : ''
+    md.push(`| ${group[0].title} | ${better} | ${cells.join(' | ')} | ${quotients.join(' | ')} |`)
+  }
+  const checked = systems.map((s) => js.filter((l) => l.system === s && l.status === 'ok').reduce((a, l) => a + (l.checked || 0), 0).toLocaleString('en-US'))
+  md.push(`| answers checked | | ${checked.join(' | ')} | | |`)
+  for (const [s, why] of failures) md.push('', `${s}: ${why}`)
+  return md.join('\n')
+}
+
+function jsTasksSection(lines) {
+  const js = lines.filter((l) => l.section === 'js-tasks')
+  const samples = [...groupByWorkload(js).values()].map((g) => `${g[0].workload.replace(/^js-tasks-/, '')} ${Math.max(0, ...g.filter((l) => l.status === 'ok').map((l) => l.n))}`).join(', ')
+  const warmups = [...groupByWorkload(js).values()].map((g) => `${g[0].workload.replace(/^js-tasks-/, '')} ${g[0].warmup}`).join(', ')
+  return [
+    'The same JavaScript functions (benchmark/systems/js-tasks.js) on native-pool\'s JS-task Workers, a minimal promise-per-task ' +
+      'postMessage pool (the transport alone), piscina, tinypool, workerpool and the plain worker_threads pool, ' +
+      `${js[0].threads} Workers each, each system in processes of its own: start-up and RSS a fresh process per sample, ` +
+      'the other rows one process per system, the systems taking turns sample by sample. ' +
+      `A cell is the median of the samples (${samples}) ± half their spread. Each timed sample follows an untimed warm-up of the same workload ` +
+      `on the same pool, identical for every system (${warmups}). The ratio columns are ours ÷ that system, medians of this run; ` +
+      '"better" says which way is good. Every answer is checked (benchmark/README.md).',
+    '',
+    jsTasksTable(lines),
+  ].join('\n')
+}
+
 function writeReport(file, { lines, env, opts, command, npmCommand, started, seconds }) {
   const p = env.packages
   const md = []
@@ -217,32 +278,45 @@ function writeReport(file, { lines, env, opts, command, npmCommand, started, sec
     `| native-pool thread priority | ${opts.nice === null ? 'its default niceIncrement (10: its threads run at nice +10, below the main thread and below the JS pools\' threads, which run at nice 0)' : `niceIncrement ${opts.nice} (--nice)`} |`,
   )
   md.push(`| load average | ${env.loadAverage.join(' ')} at start, ${env.loadAverageAtEnd.join(' ')} at end (the machine is shared: other load inflates every system alike, since repetitions are interleaved) |`)
-  md.push('')
-  md.push('## Headline (medians)')
-  md.push('')
-  md.push(headline(lines))
-  md.push('')
-  md.push('## Goals (issue 5)')
-  md.push('')
-  md.push(goals(lines, opts.threads))
-  md.push('')
-  md.push('## Every workload')
-  md.push('')
-  md.push(
-    'Median over the repetitions, the smallest and largest repetition, and how many times better each system is than piscina and than inline ' +
-      '(> 1: better), from this run. "checked" counts answers verified against an independent reference (see benchmark/README.md). ' +
-      'Skipped and failed rows carry their reason.',
-  )
-  for (const [wl, group] of groupByWorkload(lines)) {
+  // The JS-task section has its own table; the others' tables leave it out (and are left out when
+  // only it ran).
+  const others = lines.filter((l) => l.section !== 'js-tasks')
+  if (others.length > 0) {
     md.push('')
-    md.push(`### ${wl}: ${group[0].title}`)
-    const note = group.find((l) => l.note)
-    if (note) md.push('', note.note + '.')
+    md.push('## Headline (medians)')
     md.push('')
-    md.push(workloadTable(group))
+    md.push(headline(others))
+    md.push('')
+    md.push('## Goals (issue 5)')
+    md.push('')
+    md.push(goals(others, opts.threads))
+  }
+  if (others.length < lines.length) {
+    md.push('')
+    md.push('## JavaScript tasks (issue 11)')
+    md.push('')
+    md.push(jsTasksSection(lines))
+  }
+  if (others.length > 0) {
+    md.push('')
+    md.push('## Every workload')
+    md.push('')
+    md.push(
+      'Median over the repetitions, the smallest and largest repetition, and how many times better each system is than piscina and than inline ' +
+        '(> 1: better), from this run. "checked" counts answers verified against an independent reference (see benchmark/README.md). ' +
+        'Skipped and failed rows carry their reason.',
+    )
+    for (const [wl, group] of groupByWorkload(others)) {
+      md.push('')
+      md.push(`### ${wl}: ${group[0].title}`)
+      const note = group.find((l) => l.note)
+      if (note) md.push('', note.note + '.')
+      md.push('')
+      md.push(workloadTable(group))
+    }
   }
   md.push('')
   fs.writeFileSync(file, md.join('\n'))
 }
 
-module.exports = { writeReport, ratio }
+module.exports = { writeReport, ratio, jsTasksSection }

@@ -70,4 +70,10 @@ function barrier({ sab, parties }) {
   return threadId
 }
 
-module.exports = { echo, sum, fib, sha256, gzip, scrypt, bcryptHash, bytesOut, barrier }
+// Which thread answered: the JS-task section's start-up probe (a first answer from every thread), for
+// pools that take no SharedArrayBuffer (native-pool's JS tasks) as for the others.
+function whoami() {
+  return threadId
+}
+
+module.exports = { echo, sum, fib, sha256, gzip, scrypt, bcryptHash, bytesOut, barrier, whoami }
