@@ -26,6 +26,11 @@ async function main(): Promise<void> {
   pool.run('notAFunction', 1)
   // @ts-expect-error: workers is a number
   new Pool({ modules: ['a.js'], workers: 'two' })
+  const growing = new Pool({ modules: ['a.js'], minWorkers: 0, maxWorkers: 4, idleTimeout: 500, resourceLimits: { maxOldGenerationSizeMb: 64 } })
+  const max: number = growing.options.maxWorkers
+  // @ts-expect-error: resourceLimits takes worker_threads' limits
+  new Pool({ modules: ['a.js'], resourceLimits: { heapMb: 64 } })
+  void max
 
   const fn = (args: { n: number }, ctx: JsTaskContext): number => {
     ctx.post({ progress: 0.5 })

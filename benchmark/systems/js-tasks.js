@@ -76,4 +76,10 @@ function whoami() {
   return threadId
 }
 
-module.exports = { echo, sum, fib, sha256, gzip, scrypt, bcryptHash, bytesOut, barrier, whoami }
+// The kernel's id of the thread running it (Linux): benchmark/js-task-cost.js reads each Worker's
+// CPU time by it.
+function threadTid() {
+  return Number(require('node:fs').readFileSync('/proc/thread-self/stat', 'utf8').split(' ')[0])
+}
+
+module.exports = { echo, sum, fib, sha256, gzip, scrypt, bcryptHash, bytesOut, barrier, whoami, threadTid }
