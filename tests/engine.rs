@@ -946,3 +946,74 @@ fn many_script_jobs_on_consumer_threads_each_settle_once() {
     assert_eq!(ran.load(Ordering::Relaxed), JOBS as usize);
     assert!(rx.try_recv().is_err());
 }
+
+fn growing(min: usize, max: usize) -> ThreadPool {
+    let config = PoolConfig { script_workers: max, min_script_workers: min, ..PoolConfig::fixed(1) };
+    ThreadPool::new(config, Arc::new(NoObserver))
+}
+
+#[test]
+fn a_growing_pool_asks_for_a_consumer_once_per_answer_while_jobs_wait() {
+    let pool = growing(0, 3);
+    let asks = Arc::new(AtomicUsize::new(0));
+    let counted = asks.clone();
+    pool.set_consumer_starter(Arc::new(move || {
+        counted.fetch_add(1, Ordering::SeqCst);
+    }));
+    let (sink, _rx) = ChannelSink::new();
+    for ticket in 0..5 {
+        submit_script(&pool, &sink, ticket, 0, JobOptions::default());
+    }
+    assert_eq!(asks.load(Ordering::SeqCst), 1, "a burst asks once, until the owner answers");
+    assert_eq!(pool.script_backlog(), 5, "no consumer: every queued job waits");
+    pool.consumer_start_handled();
+    submit_script(&pool, &sink, 5, 0, JobOptions::default());
+    assert_eq!(asks.load(Ordering::SeqCst), 2, "after the answer, the next waiting job asks again");
+    // An idle consumer takes the wake-up instead: no request.
+    pool.consumer_start_handled();
+    let (hooks, hook_rx) = hooks();
+    let consumer = pool.attach_script_consumer(hooks);
+    while let ScriptTake::Job(job) = consumer.take() {
+        job.finish(Ok(Value::Null));
+    }
+    submit_script(&pool, &sink, 6, 0, JobOptions::default());
+    assert_eq!(next_hook(&hook_rx), Hook::Wake);
+    assert_eq!(asks.load(Ordering::SeqCst), 2, "a job that finds an idle consumer asks for none");
+}
+
+#[test]
+fn a_consumer_retires_only_idle_with_nothing_queued_and_above_the_minimum() {
+    let pool = growing(1, 3);
+    let (sink, _rx) = ChannelSink::new();
+    let (hooks_a, _ra) = hooks();
+    let (hooks_b, _rb) = hooks();
+    let a = pool.attach_script_consumer(hooks_a);
+    let b = pool.attach_script_consumer(hooks_b);
+    // Not idle yet (never looked for work): it stays.
+    let a = a.retire().expect_err("a consumer that is not idle stays");
+    assert!(matches!(a.take(), ScriptTake::Nothing));
+    assert!(matches!(b.take(), ScriptTake::Nothing));
+    // Idle, but a job is queued (the submit woke one of them): both stay.
+    submit_script(&pool, &sink, 1, 0, JobOptions::default());
+    let a = a.retire().expect_err("a job waits: stays");
+    let b = b.retire().expect_err("a job waits: stays");
+    let job = match a.take() {
+        ScriptTake::Job(job) => job,
+        _ => match b.take() {
+            ScriptTake::Job(job) => job,
+            _ => panic!("one of them takes the job"),
+        },
+    };
+    job.finish(Ok(Value::Null));
+    assert!(matches!(a.take(), ScriptTake::Nothing));
+    assert!(matches!(b.take(), ScriptTake::Nothing));
+    assert_eq!(pool.stats().script_workers, 2);
+    a.retire().unwrap_or_else(|_| panic!("idle, nothing queued, 2 > 1: retires"));
+    assert_eq!(pool.stats().script_workers, 1);
+    let b = b.retire().expect_err("at the minimum: stays");
+    assert_eq!(pool.stats().script_workers, 1);
+    // A retired consumer's counters stay in the pool's totals.
+    assert_eq!(pool.stats().completed, 1);
+    drop(b);
+    assert_eq!(pool.stats().script_workers, 0);
+}
