@@ -75,7 +75,7 @@ pub(crate) struct EnvSink {
 /// The threadsafe function that wakes the JS thread.
 struct Tsfn(sys::napi_threadsafe_function);
 // SAFETY: Node-API threadsafe functions are made to be called from any thread; it is only called
-// while the inbox is open, under the inbox lock, and released after the inbox is closed.
+// by the inbox's wake-up, which never runs once the inbox is closed, and it is released after that.
 unsafe impl Send for Tsfn {}
 // SAFETY: as above.
 unsafe impl Sync for Tsfn {}
@@ -85,8 +85,8 @@ impl EnvSink {
         self.inbox.push(event, || {
             // Non-blocking with an unbounded queue: only fails once the function is closing, and then
             // nobody is left to tell.
-            // SAFETY: the inbox calls this under its lock and only while open; it is closed before the
-            // function is released.
+            // SAFETY: the inbox calls this only while open (never once `close` has returned); it is
+            // closed before the function is released.
             unsafe {
                 sys::napi_call_threadsafe_function(
                     self.tsfn.0,

@@ -3,8 +3,17 @@
 //! function as its wake-up (`src/binding/README.md`); `tests/loom.rs` model-checks it.
 //!
 //! The protocol, with `scheduled` meaning "a wake-up is on its way and its drain has not begun":
-//! - `push` appends under the lock and, if `scheduled` was false, sets it and wakes the consumer, still
-//!   under the lock (so `close` can tell the waker that no wake-up will ever follow it).
+//! - `push` appends under the lock and, if `scheduled` was false, sets it; then, *after* the lock, it
+//!   wakes the consumer. A pusher that set the flag always wakes, so an event pushed while the flag is
+//!   set has a wake-up on its way (or one already made, whose drain has not begun and will take it).
+//!   If the consumer drains between the unlock and the wake-up, that wake-up finds nothing: harmless.
+//!   The wake-up is outside the lock because it is slow (the binding's is a threadsafe-function call,
+//!   an eventfd write that wakes the JS thread): under the lock, the thread it woke found the lock
+//!   still held when it came to drain, and both paid a futex sleep and wake-up per batch (a fifth of
+//!   the JS thread's time on one-at-a-time JS tasks).
+//! - `waking` lets `close` know no wake-up is under way: pushers hold it shared while they wake,
+//!   `close` takes it exclusively and marks it closed, so once `close` returns none is running and
+//!   none will start.
 //! - `take` (the woken consumer) clears `scheduled` *before* it takes the events, under the same lock.
 //!   An event pushed after the take finds the flag clear and wakes again; one pushed before is in this
 //!   batch. At worst a wake-up finds nothing. Clearing after the take would let an event pushed
@@ -16,7 +25,7 @@
 
 use std::sync::atomic::Ordering;
 
-use super::sync::{AtomicBool, Mutex};
+use super::sync::{AtomicBool, Mutex, RwLock};
 
 /// Events waiting for their consumer, and whether a wake-up is on its way.
 #[derive(Debug)]
@@ -24,6 +33,8 @@ pub struct Inbox<E> {
     state: Mutex<State<E>>,
     /// A wake-up is on its way and its `take` has not begun: a push need not make another.
     scheduled: AtomicBool,
+    /// False once closed: held shared by a pusher while it calls the waker (module doc).
+    waking: RwLock<bool>,
 }
 
 #[derive(Debug)]
@@ -41,19 +52,30 @@ impl<E> Default for Inbox<E> {
 
 impl<E> Inbox<E> {
     pub fn new() -> Inbox<E> {
-        Inbox { state: Mutex::new(State { events: Vec::new(), open: true }), scheduled: AtomicBool::new(false) }
+        Inbox {
+            state: Mutex::new(State { events: Vec::new(), open: true }),
+            scheduled: AtomicBool::new(false),
+            waking: RwLock::new(true),
+        }
     }
 
-    /// Appends `event` and, unless a wake-up is already on its way, calls `wake` (under the inbox's
-    /// lock; it must not block or push). Returns false, dropping the event, once the inbox is closed.
+    /// Appends `event` and, unless a wake-up is already on its way, calls `wake` (after the inbox's
+    /// lock, never after `close` has returned; it must not block or push). Returns false, dropping
+    /// the event, once the inbox is closed.
     pub fn push(&self, event: E, wake: impl FnOnce()) -> bool {
-        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        if !state.open {
-            return false;
-        }
-        state.events.push(event);
-        if !self.scheduled.swap(true, Ordering::AcqRel) {
-            wake();
+        let must_wake = {
+            let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+            if !state.open {
+                return false;
+            }
+            state.events.push(event);
+            !self.scheduled.swap(true, Ordering::AcqRel)
+        };
+        if must_wake {
+            let open = self.waking.read().unwrap_or_else(|e| e.into_inner());
+            if *open {
+                wake();
+            }
         }
         true
     }
@@ -70,6 +92,8 @@ impl<E> Inbox<E> {
     /// Refuses every later push and drops the queued events. Once it returns, `wake` is never called
     /// again, so whatever it calls may be released.
     pub fn close(&self) {
+        // Waits for a wake-up under way; none starts after this.
+        *self.waking.write().unwrap_or_else(|e| e.into_inner()) = false;
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         state.open = false;
         state.events.clear();

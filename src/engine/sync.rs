@@ -8,13 +8,13 @@
 #[cfg(loom)]
 pub(crate) use loom::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize};
 #[cfg(loom)]
-pub(crate) use loom::sync::Mutex;
+pub(crate) use loom::sync::{Mutex, RwLock};
 #[cfg(loom)]
 pub(crate) use loom::thread::{current as current_thread, Thread};
 
 #[cfg(not(loom))]
 pub(crate) use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize};
 #[cfg(not(loom))]
-pub(crate) use std::sync::Mutex;
+pub(crate) use std::sync::{Mutex, RwLock};
 #[cfg(not(loom))]
 pub(crate) use std::thread::{current as current_thread, Thread};
