@@ -192,7 +192,9 @@ pub(crate) fn teardown(cell: &StateCell) {
     let side = cell.borrow_mut().script.take();
     if let Some(ScriptSide { consumer, current, deliver, lent, meta, .. }) = side {
         if let Some(job) = current {
-            job.finish(Err(TaskError::failed("the Worker running the task exited")));
+            job.finish(Err(TaskError::failed(
+                "the Worker running the task exited (process.exit(), an uncaught exception, out of memory, or terminated)",
+            )));
         }
         drop(consumer);
         for r in lent.into_iter().chain([deliver, meta.array]) {
