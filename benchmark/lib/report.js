@@ -275,7 +275,7 @@ function writeReport(file, { lines, env, opts, command, npmCommand, started, sec
   md.push(`| packages | native-pool ${p['native-pool']} (commit ${env.commit}${env.dirty ? ', uncommitted changes' : ''}), piscina ${p.piscina}, tinypool ${p.tinypool}, workerpool ${p.workerpool}, bcrypt ${p.bcrypt}, bcryptjs ${p.bcryptjs} |`)
   md.push(`| threads per pool | ${opts.threads} (every pool; inline is the main thread alone) |`)
   md.push(
-    `| native-pool thread priority | ${opts.nice === null ? 'its default niceIncrement (10: its threads run at nice +10, below the main thread and below the JS pools\' threads, which run at nice 0)' : `niceIncrement ${opts.nice} (--nice)`} |`,
+    `| native-pool thread priority | ${opts.nice === null ? 'its default niceIncrement (0: its threads run at the same priority as the main thread and the JS pools\' threads)' : `niceIncrement ${opts.nice} (--nice)`} |`,
   )
   md.push(`| load average | ${env.loadAverage.join(' ')} at start, ${env.loadAverageAtEnd.join(' ')} at end (the machine is shared: other load inflates every system alike, since repetitions are interleaved) |`)
   // The JS-task section has its own table; the others' tables leave it out (and are left out when

@@ -554,16 +554,22 @@ const IDLE_SPIN: Duration = Duration::from_micros(50);
 
 /// Polls the queue for up to `IDLE_SPIN`; `Taken::Nothing` if no job (and no close) came meanwhile.
 fn take_spinning(queue: &JobQueue) -> Taken {
+    // The clock is read once per 32 polls: a poll is a few atomic loads.
+    take_polling(queue, IDLE_SPIN, 32, std::hint::spin_loop)
+}
+
+/// Polls `queue` for up to `time`, calling `pause` after each empty poll and reading the clock once
+/// per `batch` polls; `Taken::Nothing` if no job (and no close) came meanwhile.
+fn take_polling(queue: &JobQueue, time: Duration, batch: usize, pause: fn()) -> Taken {
     let start = Instant::now();
     loop {
-        // The clock is read once per 32 polls: a poll is a few atomic loads.
-        for _ in 0..32 {
+        for _ in 0..batch {
             match queue.take(Wait::No) {
-                Taken::Nothing => std::hint::spin_loop(),
+                Taken::Nothing => pause(),
                 taken => return taken,
             }
         }
-        if start.elapsed() >= IDLE_SPIN {
+        if start.elapsed() >= time {
             return Taken::Nothing;
         }
     }
@@ -579,18 +585,7 @@ const SCRIPT_IDLE_SPIN: Duration = Duration::from_micros(50);
 /// runs at the process's priority (native threads run lowered), and on a machine with fewer cores
 /// than busy threads its polling must not take the CPU from the thread that would submit the job.
 fn take_yielding(queue: &JobQueue) -> Taken {
-    let start = Instant::now();
-    loop {
-        for _ in 0..8 {
-            match queue.take(Wait::No) {
-                Taken::Nothing => std::thread::yield_now(),
-                taken => return taken,
-            }
-        }
-        if start.elapsed() >= SCRIPT_IDLE_SPIN {
-            return Taken::Nothing;
-        }
-    }
+    take_polling(queue, SCRIPT_IDLE_SPIN, 8, std::thread::yield_now)
 }
 
 /// A job that `begin` let start: what `finish` needs to report it.
