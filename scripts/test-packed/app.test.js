@@ -36,6 +36,25 @@ test('the addon loaded is the per-platform package’s, and the main package shi
   expect(norm(require.resolve('native-pool'))).toBe(mainDir + 'index.js')
 })
 
+test('JS tasks from the installed package run on its Workers, with messages and binary data', async () => {
+  const tasks = require('./js-tasks.js')
+  const js = new Pool({ threads: 1, minWorkers: 0, maxWorkers: 2, modules: [path.join(__dirname, 'js-tasks.js')] })
+  try {
+    await expect(js.run('performTask', 100000)).resolves.toBe(tasks.performTask(100000))
+    const data = crypto.randomBytes(1 << 16)
+    const handle = js.spawn('digest', { data, steps: 3 })
+    const steps = []
+    handle.on('message', (m) => steps.push(m.step))
+    const digest = await handle.result
+    expect(Buffer.from(digest)).toEqual(crypto.createHash('sha256').update(data).digest())
+    expect(steps).toEqual([1, 2, 3])
+    const kinds = (await js.tasks()).filter((t) => t.kind === 'js').map((t) => t.name)
+    expect(kinds.sort()).toEqual(['digest', 'performTask'])
+  } finally {
+    await js.close()
+  }
+})
+
 test('run resolves with the sum a JS loop computes', async () => {
   await expect(pool.run('sum', { iterations: 123456 })).resolves.toBe(jsSum(123456))
 })
