@@ -67,6 +67,9 @@ class Pool extends EventEmitter {
   // pool) that are still exiting, out of their slots.
   #starting = new Set()
   #leaving = new Set()
+  // Workers a growing pool wanted and had no free slot for (the slots of retiring Workers not yet
+  // freed): started as those slots free.
+  #unmetWant = 0
   #scriptKey = 0
   #jsNames = null
   #jsIndex = null
@@ -146,13 +149,22 @@ class Pool extends EventEmitter {
    * counting those still loading, up to maxWorkers.
    */
   #growWorkers(backlog) {
-    if (this.#stopping || this.#loadError !== null) return
-    let wanted = backlog - this.#starting.size
-    for (let slot = 0; slot < this.#config.maxWorkers && wanted > 0; slot++) {
+    // A request means a task found no Worker free: at least one Worker is wanted, even if the
+    // backlog read since counts a Worker as free that has just taken another task.
+    const wanted = Math.max(backlog, 1) - this.#starting.size
+    this.#unmetWant = wanted - this.#startInFreeSlots(wanted)
+  }
+
+  /** Starts up to `n` Workers in free slots; returns how many it started. */
+  #startInFreeSlots(n) {
+    if (this.#stopping || this.#loadError !== null) return n
+    let started = 0
+    for (let slot = 0; slot < this.#config.maxWorkers && started < n; slot++) {
       if (this.#workers[slot] !== undefined) continue
       this.#startWorker(slot)
-      wanted--
+      started++
     }
+    return started
   }
 
   /** The first report of a Worker: the JS tasks' names, or why the modules could not be loaded. */
@@ -351,16 +363,21 @@ class Pool extends EventEmitter {
           this.#workers[slot]?.terminate()
         } else if (kind === EVENT_RETIRED) {
           const slot = events[i + 1]
-          i += 2
+          const thread = events[i + 2]
+          i += 3
           // Idle past idleTimeout above minWorkers: it has detached from the queue; it goes, and
-          // its slot stays free until the pool needs a Worker again.
+          // its slot stays free until the pool needs a Worker again. (If it died meanwhile, its
+          // slot holds its successor, which stays.)
           const worker = this.#workers[slot]
-          if (worker !== undefined) {
+          if (worker !== undefined && worker.threadId === thread) {
             // The slot is free at once: a task may want a Worker before this one has exited.
             this.#workers[slot] = undefined
             this.#leaving.add(worker)
             worker.once('exit', () => this.#leaving.delete(worker))
             worker.terminate()
+            // A task may have found no Worker free while this one was retiring (it had detached,
+            // its slot not yet freed): the Worker it asked for starts now.
+            if (this.#unmetWant > 0) this.#unmetWant -= this.#startInFreeSlots(this.#unmetWant)
           }
         } else if (kind === EVENT_WANT_WORKERS) {
           const backlog = events[i + 1]

@@ -4,7 +4,7 @@
 // pool's script queue in the addon, and then runs one task at a time as the addon hands them over.
 // Protocol: src/binding/SCRIPTS.md.
 
-const { workerData, parentPort } = require('node:worker_threads')
+const { workerData, parentPort, threadId } = require('node:worker_threads')
 const { pathToFileURL } = require('node:url')
 // The pool's own addon: this package's, or the user's addon the pool was made from (`withAddon`).
 const { native, taskIndex } = workerData.addon === undefined
@@ -199,7 +199,7 @@ function idle() {
     // The addon decides under the pool's lock: idle, nothing queued, more Workers than the minimum.
     // If so it asks the pool to end this Worker; if not (a job came, or the others retired first),
     // this Worker stays, and arms again the next time it runs out of work.
-    if (current === null && !waiting) native.retireScript()
+    if (current === null && !waiting) native.retireScript(threadId)
   }, workerData.idleTimeout)
   idleTimer.unref()
 }

@@ -969,16 +969,21 @@ fn a_growing_pool_asks_for_a_consumer_once_per_answer_while_jobs_wait() {
     pool.consumer_start_handled();
     submit_script(&pool, &sink, 5, 0, JobOptions::default());
     assert_eq!(asks.load(Ordering::SeqCst), 2, "after the answer, the next waiting job asks again");
-    // An idle consumer takes the wake-up instead: no request.
+    // A consumer that takes a job with more waiting behind it asks too (once, until answered).
     pool.consumer_start_handled();
     let (hooks, hook_rx) = hooks();
     let consumer = pool.attach_script_consumer(hooks);
     while let ScriptTake::Job(job) = consumer.take() {
         job.finish(Ok(Value::Null));
     }
+    assert_eq!(asks.load(Ordering::SeqCst), 3, "jobs waited behind the first one taken");
+    // An idle consumer takes the wake-up instead: no request.
+    pool.consumer_start_handled();
     submit_script(&pool, &sink, 6, 0, JobOptions::default());
     assert_eq!(next_hook(&hook_rx), Hook::Wake);
-    assert_eq!(asks.load(Ordering::SeqCst), 2, "a job that finds an idle consumer asks for none");
+    let job = take_job(&consumer);
+    job.finish(Ok(Value::Null));
+    assert_eq!(asks.load(Ordering::SeqCst), 3, "a job that finds an idle consumer asks for none, nor does its taking");
 }
 
 #[test]

@@ -50,9 +50,11 @@ pub(crate) enum Event {
     ScriptReady,
     /// (In a pool's Worker) the script job it runs was cancelled.
     ScriptAbort,
-    /// (In a pool's owner) terminate the pool's Worker number `slot`; `retired`: it retired, idle,
-    /// and has no successor.
-    TerminateWorker { pool: u32, slot: u32, retired: bool },
+    /// (In a pool's owner) terminate the pool's Worker number `slot`.
+    TerminateWorker { pool: u32, slot: u32 },
+    /// (In a pool's owner) the Worker number `slot`, thread id `thread`, retired (idle in a growing
+    /// pool): end it, without a successor.
+    RetiredWorker { pool: u32, slot: u32, thread: u32 },
     /// (In a pool's owner) a script job of a growing pool found no consumer free.
     WantWorkers { pool: u32 },
 }
@@ -469,9 +471,9 @@ unsafe extern "C" fn on_batch(env: Env, _js_cb: Val, _context: *mut c_void, _dat
             Event::PoolJoined { pool } => finished_pools.push(pool),
             Event::ScriptReady => script_ready = true,
             Event::ScriptAbort => script_abort = true,
-            Event::TerminateWorker { pool, slot, retired } => {
-                let kind = if retired { EVENT_RETIRED } else { EVENT_TERMINATE };
-                add(pool, &[num(kind as f64), num(slot as f64)])
+            Event::TerminateWorker { pool, slot } => add(pool, &[num(EVENT_TERMINATE as f64), num(slot as f64)]),
+            Event::RetiredWorker { pool, slot, thread } => {
+                add(pool, &[num(EVENT_RETIRED as f64), num(slot as f64), num(thread as f64)])
             }
             Event::WantWorkers { pool } => {
                 // Answered now, so that the next job that finds no Worker free asks again; the

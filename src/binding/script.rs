@@ -108,13 +108,13 @@ impl Meta {
 /// Attaches this environment (a pool's Worker) to the pool offered under `key`. `slot` is the
 /// Worker's number in its pool, sent back with a request to terminate it. False if the pool is gone.
 pub(crate) fn attach(env: Env, cell: &StateCell, key: u64, slot: u32, deliver: Val, meta: Val) -> js::JsResult<bool> {
-    let Some(meta) = Meta::new(env, meta)? else { return Ok(false) };
     let (pool, owner, owner_pool) = {
         let map = lock(offered());
         let Some(o) = map.get(&key) else { return Ok(false) };
         let (Some(pool), Some(owner)) = (o.pool.upgrade(), o.owner.upgrade()) else { return Ok(false) };
         (pool, owner, o.owner_pool)
     };
+    let Some(meta) = Meta::new(env, meta)? else { return Ok(false) };
     let me = cell.borrow().sink.clone();
     let (ready, abort) = (me.clone(), me);
     let owner = Arc::downgrade(&owner);
@@ -124,7 +124,7 @@ pub(crate) fn attach(env: Env, cell: &StateCell, key: u64, slot: u32, deliver: V
         abort: Arc::new(move || abort.push(Event::ScriptAbort)),
         terminate: Arc::new(move || {
             if let Some(owner) = owner.upgrade() {
-                owner.push(Event::TerminateWorker { pool: owner_pool, slot, retired: false });
+                owner.push(Event::TerminateWorker { pool: owner_pool, slot });
             }
         }),
     };
@@ -145,8 +145,11 @@ pub(crate) fn attach(env: Env, cell: &StateCell, key: u64, slot: u32, deliver: V
 
 /// (A Worker of a growing pool, idle for its idle timeout.) Detaches the Worker if the pool can do
 /// without it (`ScriptConsumer::retire`: idle, nothing queued, more Workers than the minimum) and
-/// asks the owner to end it; its event loop no longer waits for wake-ups. False if it must stay.
-pub(crate) fn retire_idle(env: Env, cell: &StateCell) -> bool {
+/// asks the owner to end it, naming it by `thread` (its threadId) as well as its slot: the owner
+/// ends only that Worker. Its event loop stays alive until then: a Worker that exited by itself
+/// first would look dead to the owner, which would start a replacement in the slot. False if it
+/// must stay.
+pub(crate) fn retire_idle(env: Env, cell: &StateCell, thread: u32) -> bool {
     let Some(side) = cell.borrow_mut().script.take() else { return false };
     if side.current.is_some() {
         cell.borrow_mut().script = Some(side);
@@ -162,9 +165,8 @@ pub(crate) fn retire_idle(env: Env, cell: &StateCell) -> bool {
             for r in lent.into_iter().chain([deliver, meta.array]) {
                 js::delete_ref(env, r);
             }
-            cell.borrow_mut().keep_alive(false);
             if let Some(owner) = owner.upgrade() {
-                owner.push(Event::TerminateWorker { pool: owner_pool, slot, retired: true });
+                owner.push(Event::RetiredWorker { pool: owner_pool, slot, thread });
             }
             true
         }

@@ -253,16 +253,10 @@ impl ThreadPool {
             // One idle consumer per job; the others stay asleep. A consumer that finds the job gone
             // (another took it) marks itself idle again.
             let idle = lock(&shared.consumers).idle.pop();
-            if let Some(consumer) = idle {
-                (consumer.hooks.wake)();
-            } else if shared.script_growable() && self.script_backlog() > 0 && !shared.start_requested.swap(true, Ordering::AcqRel) {
-                // No consumer free for it: ask the owner for another (it decides how many, from
-                // `script_backlog`, and says so with `consumer_start_handled`).
-                let starter = lock(&shared.starter).clone();
-                match starter {
-                    Some(start) => start(),
-                    None => shared.start_requested.store(false, Ordering::Release),
-                }
+            match idle {
+                Some(consumer) => (consumer.hooks.wake)(),
+                // No consumer free for it: a growing pool asks for another.
+                None => shared.request_consumer(),
             }
             return Ok(());
         }
@@ -360,8 +354,7 @@ impl ThreadPool {
 
     /// Script jobs waiting with no consumer free for them (queued, less those idle or polling).
     pub fn script_backlog(&self) -> usize {
-        let free = lock(&self.shared.consumers).idle.len() + self.shared.script_polling.load(Ordering::Acquire);
-        self.shared.script_queue.len().saturating_sub(free)
+        self.shared.script_backlog()
     }
 
     /// Attaches a script consumer: from now on it can `take` script jobs, and `hooks.wake` is called
@@ -425,6 +418,31 @@ impl Shared {
     /// Whether script consumers come and go with the work (`min_script_workers` < `script_workers`).
     fn script_growable(&self) -> bool {
         self.config.min_script_workers < self.config.script_workers
+    }
+
+    fn script_backlog(&self) -> usize {
+        let free = lock(&self.consumers).idle.len() + self.script_polling.load(Ordering::Acquire);
+        self.script_queue.len().saturating_sub(free)
+    }
+
+    /// A growing pool below `script_workers` with script jobs that no consumer is free for asks its
+    /// owner for another consumer: the owner decides how many from `script_backlog` and answers with
+    /// `consumer_start_handled`; until then nobody asks again. Called by a submitter that found no
+    /// idle consumer, and by a consumer that just took a job (the backlog counts polling consumers as
+    /// free, and one that has just taken an earlier job is still counted so for a moment: the job
+    /// behind it would have no Worker coming for it). No pool lock may be held.
+    fn request_consumer(&self) {
+        if !self.script_growable() || lock(&self.consumers).slots.len() >= self.config.script_workers {
+            return;
+        }
+        if self.script_backlog() == 0 || self.start_requested.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let starter = lock(&self.starter).clone();
+        match starter {
+            Some(start) => start(),
+            None => self.start_requested.store(false, Ordering::Release),
+        }
     }
 
     /// A job left the pool (finished, withdrawn or skipped).
@@ -581,9 +599,9 @@ fn take_polling(queue: &JobQueue, time: Duration, batch: usize, pause: fn()) -> 
 /// its own JS thread, which has nothing else to do then (no task of its is running).
 const SCRIPT_IDLE_SPIN: Duration = Duration::from_micros(50);
 
-/// Polls `queue` for up to `SCRIPT_IDLE_SPIN`, yielding the CPU between polls: a consumer's thread
-/// runs at the process's priority (native threads run lowered), and on a machine with fewer cores
-/// than busy threads its polling must not take the CPU from the thread that would submit the job.
+/// Polls `queue` for up to `SCRIPT_IDLE_SPIN`, yielding the CPU between polls: a consumer's thread is
+/// a JS thread, and on a machine with fewer cores than busy threads its polling must not take the
+/// CPU from the thread that would submit the job.
 fn take_yielding(queue: &JobQueue) -> Taken {
     take_polling(queue, SCRIPT_IDLE_SPIN, 8, std::thread::yield_now)
 }
@@ -752,6 +770,15 @@ impl ScriptConsumer {
     /// queue for `SCRIPT_IDLE_SPIN` before it marks the consumer idle. One job at a time: while the
     /// previous one is unfinished this gives `Nothing`.
     pub fn take(&self) -> ScriptTake {
+        let taken = self.take_next();
+        if let ScriptTake::Job(_) = taken {
+            // More may wait behind this one with nobody coming for them (`request_consumer`).
+            self.shared.request_consumer();
+        }
+        taken
+    }
+
+    fn take_next(&self) -> ScriptTake {
         if lock(&self.core.slot.current).is_some() {
             return ScriptTake::Nothing;
         }
