@@ -342,6 +342,18 @@ describe('a growing set of Workers', () => {
     expect(again.some((id) => met.includes(id))).toBe(false) // new Workers, not the retired ones
   })
 
+  test('twenty rounds of growing to maxWorkers and retiring to none strand no task', async () => {
+    // Workers retire at about the same moment each round: a task submitted then must get a Worker
+    // (the races behind a hang this loop found once in about 15 rounds).
+    const p = pool({ workers: undefined, minWorkers: 0, maxWorkers: 3, idleTimeout: 20 })
+    for (let round = 0; round < 20; round++) {
+      const met = await Promise.all([0, 1, 2].map(() => p.run('rendezvous', { channel: `round-${process.pid}-${round}`, parties: 3 })))
+      expect(new Set(met).size).toBe(3)
+      await until(() => p.stats().workers === 0)
+      expect(await p.run('performTask', round)).toBe(inline.performTask(round))
+    }
+  })
+
   test('never runs more than maxWorkers, and keeps minWorkers when idle', async () => {
     const p = pool({ workers: undefined, minWorkers: 1, maxWorkers: 2, idleTimeout: 20 })
     const seen = await Promise.all(Array.from({ length: 40 }, (_, i) => p.run('delayed', { ms: 1, value: i }).then(() => p.run('rendezvous', { channel: `one-${i}`, parties: 1 }))))
