@@ -412,7 +412,8 @@ pub fn attach_scripts(env: Env, key: f64, slot: u32, deliver: Unknown<'_>, meta:
 }
 
 /// (In a Worker of a growing pool, idle for the idle timeout) detaches it if the pool can do without
-/// it; the owner then ends it (`threadId`: this Worker's, so that the owner ends only this one). False if it must stay (a job came, or the pool is at its minimum).
+/// it; the owner then ends it (`threadId`: this Worker's, so that the owner ends only this one).
+/// False if it must stay (a job came, or the pool is at its minimum).
 #[napi(js_name = "retireScript")]
 pub fn retire_script(env: Env, thread_id: u32) -> Result<bool> {
     Ok(script::retire_idle(env.raw(), state_of(env.raw())?, thread_id))

@@ -9,8 +9,8 @@
 //!   If the consumer drains between the unlock and the wake-up, that wake-up finds nothing: harmless.
 //!   The wake-up is outside the lock because it is slow (the binding's is a threadsafe-function call,
 //!   an eventfd write that wakes the JS thread): under the lock, the thread it woke found the lock
-//!   still held when it came to drain, and both paid a futex sleep and wake-up per batch (a fifth of
-//!   the JS thread's time on one-at-a-time JS tasks).
+//!   still held when it came to drain, and both paid a futex sleep and wake-up per batch (the
+//!   contended lock was a tenth of the JS thread's samples on one-at-a-time JS tasks).
 //! - `waking` lets `close` know no wake-up is under way: pushers hold it shared while they wake,
 //!   `close` takes it exclusively and marks it closed, so once `close` returns none is running and
 //!   none will start.
