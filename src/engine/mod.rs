@@ -8,6 +8,7 @@ pub mod inbox;
 pub mod job;
 pub mod pool;
 mod queue;
+mod ranked;
 pub mod schema;
 pub mod stats;
 mod sync;

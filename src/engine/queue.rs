@@ -11,7 +11,6 @@
 //! Closing drops the sender: the workers drain what was accepted, then see the disconnection, which is
 //! how they learn to stop.
 
-use std::cmp::Ordering as Order;
 use std::collections::BinaryHeap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
@@ -20,6 +19,7 @@ use std::time::Duration;
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TryRecvError};
 
 use super::job::Job;
+use super::ranked::Ranked;
 
 enum Msg {
     Job(Job),
@@ -27,29 +27,8 @@ enum Msg {
     Wake,
 }
 
-struct Entry {
-    priority: i32,
-    seq: u64,
-    job: Job,
-}
-
-impl PartialEq for Entry {
-    fn eq(&self, other: &Self) -> bool {
-        self.cmp(other) == Order::Equal
-    }
-}
-impl Eq for Entry {}
-impl PartialOrd for Entry {
-    fn partial_cmp(&self, other: &Self) -> Option<Order> {
-        Some(self.cmp(other))
-    }
-}
-impl Ord for Entry {
-    /// Max-heap order: the higher priority is greater; within a priority the earlier `seq` is greater.
-    fn cmp(&self, other: &Self) -> Order {
-        self.priority.cmp(&other.priority).then_with(|| other.seq.cmp(&self.seq))
-    }
-}
+/// A job in the heap, ranked by its priority (the higher on top), then by arrival.
+type Entry = Ranked<i32, Job>;
 
 #[derive(Default)]
 struct Heap {
@@ -119,7 +98,7 @@ impl JobQueue {
             let mut heap = lock(&self.heap);
             let seq = heap.next_seq;
             heap.next_seq += 1;
-            heap.entries.push(Entry { priority, seq, job });
+            heap.entries.push(Entry { key: priority, seq, item: job });
             if priority > 0 {
                 self.urgent.fetch_add(1, Ordering::AcqRel);
             }
@@ -170,7 +149,7 @@ impl JobQueue {
     /// still wait in the channel; then the wake is sent round again and `None` returned.
     fn take_woken(&self) -> Option<Job> {
         let mut heap = lock(&self.heap);
-        let best = heap.entries.peek()?.priority;
+        let best = heap.entries.peek()?.key;
         if best < 0 && self.channel_jobs() > 0 {
             drop(heap);
             if let Some(tx) = lock(&self.sender).as_ref() {
@@ -182,23 +161,23 @@ impl JobQueue {
             heap = lock(&self.heap);
         }
         let entry = heap.entries.pop()?;
-        if entry.priority > 0 {
+        if entry.key > 0 {
             self.urgent.fetch_sub(1, Ordering::AcqRel);
         }
-        Some(entry.job)
+        Some(entry.item)
     }
 
     /// Pops the heap's best job; with `positive_only`, only if its priority is above 0.
     fn pop_heap(&self, positive_only: bool) -> Option<Job> {
         let mut heap = lock(&self.heap);
-        if positive_only && heap.entries.peek()?.priority <= 0 {
+        if positive_only && heap.entries.peek()?.key <= 0 {
             return None;
         }
         let entry = heap.entries.pop()?;
-        if entry.priority > 0 {
+        if entry.key > 0 {
             self.urgent.fetch_sub(1, Ordering::AcqRel);
         }
-        Some(entry.job)
+        Some(entry.item)
     }
 
     /// Priority-0 jobs in the channel.
@@ -247,7 +226,7 @@ impl JobQueue {
             })
             .collect();
         let mut heap = lock(&self.heap);
-        jobs.extend(std::mem::take(&mut heap.entries).into_iter().map(|e| e.job));
+        jobs.extend(std::mem::take(&mut heap.entries).into_iter().map(|e| e.item));
         self.urgent.store(0, Ordering::Release);
         self.wakes.store(0, Ordering::Release);
         jobs

@@ -3,38 +3,19 @@
 //! one and then runs its action (a timeout cancels the job; a grace expiry terminates its consumer).
 //! Actions are cheap and never block: they flip atomics and push events.
 
-use std::cmp::Ordering as Order;
+use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::sync::{Condvar, Mutex, MutexGuard, OnceLock};
 use std::time::Instant;
+
+use super::ranked::Ranked;
 
 /// What to do when a deadline passes. It must check itself whether it is still wanted (the job it was
 /// set for may have finished long ago): the watchdog never cancels entries.
 pub(crate) type Action = Box<dyn FnOnce() + Send>;
 
-struct Entry {
-    due: Instant,
-    seq: u64,
-    action: Action,
-}
-
-impl PartialEq for Entry {
-    fn eq(&self, other: &Self) -> bool {
-        self.cmp(other) == Order::Equal
-    }
-}
-impl Eq for Entry {}
-impl PartialOrd for Entry {
-    fn partial_cmp(&self, other: &Self) -> Option<Order> {
-        Some(self.cmp(other))
-    }
-}
-impl Ord for Entry {
-    /// Reversed, so that the max-heap's top is the earliest deadline (then the first scheduled).
-    fn cmp(&self, other: &Self) -> Order {
-        other.due.cmp(&self.due).then_with(|| other.seq.cmp(&self.seq))
-    }
-}
+/// An action in the heap, ranked so that the top is the earliest deadline (then the first scheduled).
+type Entry = Ranked<Reverse<Instant>, Action>;
 
 #[derive(Default)]
 struct Deadlines {
@@ -64,8 +45,8 @@ pub(crate) fn schedule(due: Instant, action: Action) {
     let mut d = lock(&dog.deadlines);
     let seq = d.next_seq;
     d.next_seq += 1;
-    let earliest = d.heap.peek().is_none_or(|top| due < top.due);
-    d.heap.push(Entry { due, seq, action });
+    let earliest = d.heap.peek().is_none_or(|top| due < top.key.0);
+    d.heap.push(Entry { key: Reverse(due), seq, item: action });
     if !d.started {
         // If the OS refuses the thread, the next `schedule` tries again; meanwhile deadlines wait.
         d.started = std::thread::Builder::new().name("native-pool-watchdog".into()).spawn(run).is_ok();
@@ -79,7 +60,7 @@ fn run() {
     let mut d = lock(&dog.deadlines);
     loop {
         let now = Instant::now();
-        match d.heap.peek().map(|top| top.due) {
+        match d.heap.peek().map(|top| top.key.0) {
             None => d = dog.changed.wait(d).unwrap_or_else(|e| e.into_inner()),
             Some(due) if due > now => {
                 d = dog.changed.wait_timeout(d, due - now).unwrap_or_else(|e| e.into_inner()).0;
@@ -88,7 +69,7 @@ fn run() {
                 let Some(entry) = d.heap.pop() else { continue };
                 drop(d);
                 // An action may schedule another deadline (a timeout starts the grace period).
-                (entry.action)();
+                (entry.item)();
                 d = lock(&dog.deadlines);
             }
         }
