@@ -14,17 +14,40 @@ const ROOT = path.resolve(__dirname, '..')
  * true when the safety net (`timeout` ms) had to kill it: a test asserts on it, never on time.
  */
 function runNode(code, { args = [], timeout = 20000, env = {}, shell } = {}) {
+  const argv = [...args, '-e', code]
+  const fullEnv = { ...process.env, NATIVE_POOL_TEST_TASKS: '1', ...env }
+  return shell
+    ? runProcess('sh', ['-c', `${shell}; exec "$0" "$@"`, process.execPath, ...argv], { env: fullEnv, timeout })
+    : runProcess(process.execPath, argv, { env: fullEnv, timeout })
+}
+
+/**
+ * Runs `command` with `args` (cwd = package root, environment `env` as given). Resolves with
+ * { code, signal, stdout, stderr, killed, stopped } once it has exited: `killed` when the safety net
+ * (`timeout` ms) had to kill it, `stopped` when `until(stdout, stderr)` held on some output and it
+ * was killed then (a test asserts on these, never on time).
+ */
+function runProcess(command, args, { env, timeout, until }) {
   return new Promise((resolve, reject) => {
-    const argv = [...args, '-e', code]
-    const fullEnv = { ...process.env, NATIVE_POOL_TEST_TASKS: '1', ...env }
-    const child = shell
-      ? spawn('sh', ['-c', `${shell}; exec "$0" "$@"`, process.execPath, ...argv], { cwd: ROOT, env: fullEnv })
-      : spawn(process.execPath, argv, { cwd: ROOT, env: fullEnv })
+    const child = spawn(command, args, { cwd: ROOT, env })
     let stdout = ''
     let stderr = ''
     let killed = false
-    child.stdout.on('data', (d) => (stdout += d))
-    child.stderr.on('data', (d) => (stderr += d))
+    let stopped = false
+    const check = () => {
+      if (until !== undefined && !stopped && until(stdout, stderr)) {
+        stopped = true
+        child.kill('SIGKILL')
+      }
+    }
+    child.stdout.on('data', (d) => {
+      stdout += d
+      check()
+    })
+    child.stderr.on('data', (d) => {
+      stderr += d
+      check()
+    })
     const timer = setTimeout(() => {
       killed = true
       child.kill('SIGKILL')
@@ -32,7 +55,7 @@ function runNode(code, { args = [], timeout = 20000, env = {}, shell } = {}) {
     child.on('error', reject)
     child.on('close', (code, signal) => {
       clearTimeout(timer)
-      resolve({ code, signal, stdout, stderr, killed })
+      resolve({ code, signal, stdout, stderr, killed, stopped })
     })
   })
 }
@@ -75,4 +98,4 @@ async function withProgress(task) {
 /** What a completed task posts: each whole percent once, in order, ending at 1. */
 const EVERY_PERCENT = Array.from({ length: 100 }, (_, k) => (k + 1) / 100)
 
-module.exports = { ROOT, runNode, next, settle, noThrow, withProgress, EVERY_PERCENT }
+module.exports = { ROOT, runNode, runProcess, next, settle, noThrow, withProgress, EVERY_PERCENT }

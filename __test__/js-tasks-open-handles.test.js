@@ -6,8 +6,7 @@
 // The child's timeout is only a safety net: the assertions are on its exit, its output and its report.
 
 const path = require('node:path')
-const { spawn } = require('node:child_process')
-const { ROOT } = require('./helpers.js')
+const { ROOT, runProcess } = require('./helpers.js')
 
 const FIXTURES = path.join(__dirname, 'fixtures', 'jest-open-handles')
 const CONFIG = path.join(FIXTURES, 'jest.config.js')
@@ -24,42 +23,14 @@ jest.setTimeout(SAFETY_NET + 30000)
  * stays false, `stopped` is true), or when the safety net kills it (`killed` true). `report` is
  * jest's --json report, parsed from stdout.
  */
-function runJest(fixture, { detectOpenHandles = true, until } = {}) {
+async function runJest(fixture, { detectOpenHandles = true, until } = {}) {
   const args = [JEST, '--config', CONFIG, '--json', '--runTestsByPath', path.join(FIXTURES, fixture)]
   if (detectOpenHandles) args.push('--detectOpenHandles')
   const env = { ...process.env }
   // This jest's own worker id is not the child's.
   delete env.JEST_WORKER_ID
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { cwd: ROOT, env })
-    let stdout = ''
-    let stderr = ''
-    let killed = false
-    let stopped = false
-    const check = () => {
-      if (until !== undefined && !stopped && until(stdout, stderr)) {
-        stopped = true
-        child.kill('SIGKILL')
-      }
-    }
-    child.stdout.on('data', (d) => {
-      stdout += d
-      check()
-    })
-    child.stderr.on('data', (d) => {
-      stderr += d
-      check()
-    })
-    const timer = setTimeout(() => {
-      killed = true
-      child.kill('SIGKILL')
-    }, SAFETY_NET)
-    child.on('error', reject)
-    child.on('close', (code, signal) => {
-      clearTimeout(timer)
-      resolve({ code, signal, killed, stopped, stdout, stderr, report: parseReport(stdout) })
-    })
-  })
+  const out = await runProcess(process.execPath, args, { env, timeout: SAFETY_NET, until })
+  return { ...out, report: parseReport(out.stdout) }
 }
 
 /** jest's --json report (the whole of its stdout), or null while it is incomplete. */
