@@ -480,7 +480,7 @@ unsafe extern "C" fn on_batch(env: Env, _js_cb: Val, _context: *mut c_void, _dat
                 // backlog read now covers every job queued until this point.
                 let backlog = cell.borrow().pools.get(pool as usize).map(|e| {
                     e.pool.consumer_start_handled();
-                    e.pool.script_backlog()
+                    e.pool.script_wanted()
                 });
                 if let Some(backlog) = backlog {
                     add(pool, &[num(EVENT_WANT_WORKERS as f64), num(backlog as f64)])

@@ -357,6 +357,16 @@ impl ThreadPool {
         self.shared.script_backlog()
     }
 
+    /// Script jobs queued, less the consumers idle in the list: what an owner answering a request
+    /// for consumers should start for. Unlike `script_backlog` it counts no polling consumer as
+    /// free: one that has just taken a job is still counted as polling for a moment, and an answer
+    /// read then would start one consumer too few (a polling one that was really free costs at
+    /// most one consumer too many, which retires when idle).
+    pub fn script_wanted(&self) -> usize {
+        let idle = lock(&self.shared.consumers).idle.len();
+        self.shared.script_queue.len().saturating_sub(idle)
+    }
+
     /// Attaches a script consumer: from now on it can `take` script jobs, and `hooks.wake` is called
     /// when one is queued while it is idle. It counts in `stats()` as a script worker until dropped.
     pub fn attach_script_consumer(&self, hooks: ScriptHooks) -> ScriptConsumer {
