@@ -1,13 +1,13 @@
 'use strict'
-// What an empty JS task costs per call, on each side: CPU time of the main thread and of the pool's
+// What a JS task costs per call, on each side: CPU time of the main thread and of the pool's
 // Workers (read per thread from /proc, so Linux only) over a run of echo tasks, for native-pool's JS
 // tasks, the minimal postMessage pool and piscina, 2 Workers each, each in a child process of its own.
 //
 //   node benchmark/js-task-cost.js [--tasks N]
 //
-// Two runs per system: a stream (at most 1,024 in flight, each answer issuing the next, as the
-// throughput row of `npm run bench`) and one-at-a-time calls (each awaited before the next, as the
-// round-trip row). The CPU includes everything the thread did meanwhile: our Workers' polling of the
+// Three runs per system: a stream (at most 1,024 in flight, each answer issuing the next, as the
+// throughput row of `npm run bench`), one-at-a-time calls (each awaited before the next, as the
+// round-trip row), and 1 MiB Buffers in with a new 1 MiB Buffer out (8 in flight, as the 1 MiB row). The CPU includes everything the thread did meanwhile: our Workers' polling of the
 // queue before they go idle, V8's work on that thread, the kernel's time for it. Every answer is
 // checked.
 
@@ -17,6 +17,8 @@ const { fork } = require('node:child_process')
 const SYSTEMS = ['native-pool-js', 'postmessage', 'piscina']
 const argAt = process.argv.indexOf('--tasks')
 const TASKS = argAt > 0 ? Number(process.argv[argAt + 1]) : 200_000
+// 1 MiB tasks: a tenth of a second each on the slow pools' side, so fewer.
+const BYTES = Math.max(64, Math.round(TASKS / 400))
 
 /** CPU time (µs) of thread `tid` of this process. */
 function threadCpu(tid) {
@@ -58,11 +60,30 @@ async function oneAtATime(pool, n) {
   }
 }
 
+/** 1 MiB Buffer in, a new 1 MiB Buffer out (`bytesOut`), at most `window` in flight; every answer checked. */
+async function bytes(pool, n, window = 8) {
+  const data = Buffer.alloc(1 << 20)
+  for (let i = 0; i < data.length; i += 4096) data[i] = i / 4096
+  let next = 0
+  let done = 0
+  await new Promise((resolve, reject) => {
+    const issue = () => {
+      next++
+      pool.run('bytesOut', { data }).then((out) => {
+        if (out.length !== data.length || out[4096 * 7] !== (~7 & 0xff)) return reject(new Error('bytesOut gave a wrong answer'))
+        if (++done === n) return resolve()
+        if (next < n) issue()
+      }, reject)
+    }
+    for (let k = 0; k < Math.min(window, n); k++) issue()
+  })
+}
+
 async function measure(name) {
   const pool = await require(`./systems/${name}`).create({ threads: 2 })
   const tids = await workerTids(pool)
   const out = {}
-  for (const [row, drive, n] of [['stream', stream, TASKS], ['one at a time', oneAtATime, TASKS / 10]]) {
+  for (const [row, drive, n] of [['stream', stream, TASKS], ['one at a time', oneAtATime, TASKS / 10], ['1 MiB', bytes, BYTES]]) {
     await drive(pool, n / 10) // warm-up
     const before = [threadCpu(process.pid), ...tids.map(threadCpu)]
     const t0 = performance.now()
@@ -90,14 +111,15 @@ if (process.argv[2] === '--child') {
       if (r.error) throw new Error(`${name}: ${r.error}`)
       rows.push([name, r])
     }
-    console.log(`Empty JS task (echo), CPU per task; ${TASKS} streamed, ${TASKS / 10} one at a time; 2 Workers; load ${load} at the start`)
-    console.log('| system | stream: main thread | stream: Workers | stream: tasks/s | one at a time: main thread | one at a time: Workers | one at a time: calls/s |')
-    console.log('|---|---|---|---|---|---|---|')
+    console.log(`CPU per task; empty (echo): ${TASKS} streamed, ${TASKS / 10} one at a time; 1 MiB in + out (bytesOut): ${BYTES}, 8 in flight; 2 Workers; load ${load} at the start`)
+    console.log('| system | stream: main thread | stream: Workers | stream: tasks/s | one at a time: main thread | one at a time: Workers | one at a time: calls/s | 1 MiB: main thread | 1 MiB: Workers | 1 MiB: tasks/s |')
+    console.log('|---|---|---|---|---|---|---|---|---|---|')
     const us = (v) => `${v.toFixed(2)} µs`
     for (const [name, r] of rows) {
       const s = r.stream
       const o = r['one at a time']
-      console.log(`| ${name} | ${us(s.main)} | ${us(s.workers)} | ${Math.round(s.rate)} | ${us(o.main)} | ${us(o.workers)} | ${Math.round(o.rate)} |`)
+      const b = r['1 MiB']
+      console.log(`| ${name} | ${us(s.main)} | ${us(s.workers)} | ${Math.round(s.rate)} | ${us(o.main)} | ${us(o.workers)} | ${Math.round(o.rate)} | ${us(b.main)} | ${us(b.workers)} | ${Math.round(b.rate)} |`)
     }
   })().catch((err) => {
     console.error(err)

@@ -7,6 +7,7 @@ const path = require('node:path')
 const { Worker } = require('node:worker_threads')
 const { codes, makeError, invalidArg, unreadable, abortError, describe } = require('./errors.js')
 const { poolConfig, runOptions } = require('./options.js')
+const { createWaiter } = require('./wait.js')
 
 // The Pool and TaskHandle classes of one addon (`native`, and `taskIndex`: task name → index): this
 // package's own, or a user's (`withAddon`). Not re-indented, so that the diff stays one of scope.
@@ -23,6 +24,9 @@ const EVENT_WANT_WORKERS = 7
 
 // A message's task index with this bit set names a JS task (src/binding/script.rs).
 const SCRIPT_TASK = 2 ** 31
+
+// Keeps this environment's event loop turning briefly while results are due (lib/wait.js).
+const waiter = createWaiter({ waitState: native.waitState })
 
 // The entry module of JS-task Workers.
 const WORKER_ENTRY = path.join(__dirname, 'worker.js')
@@ -226,12 +230,16 @@ class Pool extends EventEmitter {
       if (index !== undefined) {
         if (this.#closing !== null) return rejected(poolClosed())
         const flags = this.listenerCount('message') > 0 ? WANTS_MESSAGES : 0
-        return native.run(this.#id, index, args, nextJobId++, flags)
+        const promise = native.run(this.#id, index, args, nextJobId++, flags)
+        waiter.submitted()
+        return promise
       }
       const js = this.#jsIndex !== null && typeof task === 'string' ? this.#jsIndex.get(task) : undefined
       if (js !== undefined && this.#closing === null) {
         const flags = this.listenerCount('message') > 0 ? WANTS_MESSAGES : 0
-        return native.submitScript(this.#id, js, args, nextJobId++, 0, 0, flags)
+        const promise = native.submitScript(this.#id, js, args, nextJobId++, 0, 0, flags)
+        waiter.submitted()
+        return promise
       }
     }
     return this.#submit(task, args, options, false, nextJobId++).promise
@@ -295,6 +303,7 @@ class Pool extends EventEmitter {
 
     const flags = (spawned || this.listenerCount('message') > 0 ? WANTS_MESSAGES : 0) | CANCELLABLE
     const promise = (script ? native.submitScript : native.submit)(poolId, index, args, id, opts.priority, opts.timeout, flags)
+    waiter.submitted()
     if (forget !== noop) promise.then(forget, forget)
     return { id, promise: withAbortError(promise, () => abortReason), cancel }
   }

@@ -20,19 +20,21 @@ const { summarize } = require('../lib/stats')
 const SECTION = 'js-tasks'
 // Samples of each row per system in the full run (the quick run takes one): as many as are cheap.
 // A cold sample is a fresh process (a start-up and 200 ms); the empty row's sample takes seconds on
-// the slow pools (100,000 tasks at 15k/s), the others' about one.
+// the slow pools (100,000 tasks at 15k/s), the others' about one. The 1 MiB row's sample is 1,024
+// tasks (about 0.3 s for ours, 1 s for piscina): with 256 (0.1 s) a sample spanned only a few of the
+// garbage collections its 1 MiB buffers set off, and the same system's samples ranged over 2×.
 const FULL_REPS = { empty: 3, roundtrip: 5, bytes: 5, fib: 5, loop: 5, startup: 5, rss: 5 }
 const CHILD = path.join(__dirname, '..', 'children', 'js-tasks.js')
 
 // What each timed row runs, per mode. `loopMs` is the event-loop window; the others are task counts.
 const SIZES = {
-  quick: { empty: 20_000, trips: 2_000, bytes: 64, fib: 64, loopMs: 300 },
-  full: { empty: 100_000, trips: 10_000, bytes: 256, fib: 64, loopMs: 1_000 },
+  quick: { empty: 20_000, trips: 2_000, bytes: 128, fib: 64, loopMs: 300 },
+  full: { empty: 100_000, trips: 10_000, bytes: 1_024, fib: 64, loopMs: 1_000 },
 }
 // The untimed warm-up before each row, the same workload on the same pool.
 const WARMUP = {
-  quick: { empty: 2_000, trips: 200, bytes: 32, fib: 8, loopMs: 50 },
-  full: { empty: 10_000, trips: 1_000, bytes: 128, fib: 8, loopMs: 100 },
+  quick: { empty: 2_000, trips: 200, bytes: 64, fib: 8, loopMs: 50 },
+  full: { empty: 10_000, trips: 1_000, bytes: 256, fib: 8, loopMs: 100 },
 }
 const EMPTY_WINDOW = 1024 // empty tasks in flight at most, each answer issuing the next
 const BYTES_WINDOW_PER_THREAD = 4 // 1 MiB tasks in flight per thread

@@ -200,6 +200,8 @@ pub(crate) struct EnvState {
     keepalive: usize,
     /// The inbox's other buffer (see `EnvSink::take_events`).
     spare: Vec<Event>,
+    /// Jobs settled so far (wrapping): how `lib/wait.js` sees that results arrived while it polls.
+    pub(crate) settled: u32,
     /// In a pool's Worker: its script consumer and the JS task it runs (`script.rs`).
     pub(crate) script: Option<super::script::ScriptSide>,
 }
@@ -254,6 +256,7 @@ pub(crate) fn init(env: Env) -> js::JsResult<()> {
         pools: Slab::new(),
         keepalive: 0,
         spare: Vec::new(),
+        settled: 0,
         script: None,
     }));
     let raw = Box::into_raw(st);
@@ -534,6 +537,7 @@ fn settle(env: Env, cell: &StateCell, ticket: usize, outcome: Result<Value, Task
     let p = {
         let mut st = cell.borrow_mut();
         let Some(p) = st.pending.try_remove(ticket) else { return settled };
+        st.settled = st.settled.wrapping_add(1);
         if p.cancellable {
             st.cancellable.remove(&(p.pool, p.job_id as u64));
         }

@@ -538,6 +538,22 @@ pub fn pool_stats(env: Env, pool: u32) -> Result<sys::napi_value> {
     convert::to_js(env.raw(), v, &Kept::default()).map_err(napi_failed)
 }
 
+/// For `lib/wait.js`, polling while results are due: the number of jobs this environment has settled
+/// (wrapping at 2^32), or that number negated minus one when none is pending. When the count is still
+/// `seen`, the thread first yields the CPU, so that a pool thread or Worker sharing its core can
+/// finish the task being waited for.
+#[napi(js_name = "waitState")]
+pub fn wait_state(env: Env, seen: f64) -> Result<f64> {
+    let (settled, pending) = {
+        let st = state_of(env.raw())?.borrow();
+        (st.settled, !st.pending.is_empty())
+    };
+    if f64::from(settled) == seen {
+        std::thread::yield_now();
+    }
+    Ok(if pending { f64::from(settled) } else { -f64::from(settled) - 1.0 })
+}
+
 /// The number of CPUs, as the engine counts them (the default thread count).
 #[napi(js_name = "cpuCount")]
 pub fn cpu_count() -> u32 {

@@ -1,0 +1,78 @@
+'use strict'
+// Waiting for results without falling asleep: after a task is submitted, the JS thread keeps its
+// event loop turning (setImmediate) for up to 50 µs after the last result it saw, so that a result
+// due soon finds it awake. A thread that sleeps in the event loop is woken by the result's
+// threadsafe-function call, and on these virtual machines a core that went idle takes 20-60 µs to
+// wake: a one-at-a-time round trip took 22-35 µs p50 asleep and 4-7 µs awake (native echo and a JS
+// task alike; src/binding/README.md, "Waiting for results"). The pool's threads and Workers poll
+// the queue the same way before they sleep.
+//
+// The event loop is never blocked: each poll is one immediate, so I/O, timers and every other
+// callback run between polls, and a poll that finds nothing new yields the CPU to the pool thread
+// or Worker that may share its core. Waits that find nothing back off: after k polls in a row that
+// saw no result (tasks longer than the window), the next 2^k - 1 submits (k at most 8) do not poll,
+// so long tasks cost at most 50 µs of polling now and then, and a pool whose results come slowly
+// costs almost nothing.
+
+const { setImmediate } = require('node:timers')
+
+/** How long a wait polls after the last result it saw (ms). */
+const POLL_MS = 0.05
+/** The back-off's cap: at most 2^8 - 1 submits skip polling after fruitless polls. */
+const MAX_MISSES = 8
+
+/**
+ * A waiter for one JS environment. `waitState(seen)` is the addon's: the count of jobs settled in
+ * this environment, or that count negated minus one when none is pending; it yields the CPU when
+ * the count is still `seen`. `now` (ms) and `schedule` are for tests.
+ */
+function createWaiter({ waitState, now = () => performance.now(), schedule = setImmediate }) {
+  let polling = false
+  let seen = 0
+  let deadline = 0
+  let fruitful = false
+  let misses = 0
+  let skip = 0
+
+  function poll() {
+    const state = waitState(seen)
+    const pending = state >= 0
+    const settled = pending ? state : -state - 1
+    const t = now()
+    if (settled !== seen) {
+      seen = settled
+      fruitful = true
+      deadline = t + POLL_MS
+    }
+    if (pending && t < deadline) {
+      schedule(poll)
+      return
+    }
+    polling = false
+    misses = fruitful ? 0 : Math.min(misses + 1, MAX_MISSES)
+    skip = 2 ** misses - 1
+  }
+
+  return {
+    /** A task was submitted: poll for its result for a while, unless recent polls found nothing. */
+    submitted() {
+      if (polling) return
+      if (skip > 0) {
+        skip--
+        return
+      }
+      polling = true
+      fruitful = false
+      const state = waitState(-1)
+      seen = state >= 0 ? state : -state - 1
+      deadline = now() + POLL_MS
+      schedule(poll)
+    },
+    /** Whether a poll is scheduled now (for tests). */
+    get polling() {
+      return polling
+    },
+  }
+}
+
+module.exports = { createWaiter, POLL_MS, MAX_MISSES }
