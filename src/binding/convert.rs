@@ -159,12 +159,12 @@ fn from_js(
             if let Some((ptr, len)) = js::byte_view(env, v).map_err(bad)? {
                 if mode == (Mode::Transport { copy_bytes: true }) {
                     let bytes = if len == 0 {
-                        Vec::new()
+                        Bytes::from(Vec::new())
                     } else {
                         // SAFETY: `v` is alive in this handle scope and nothing runs JS while we copy.
-                        unsafe { std::slice::from_raw_parts(ptr, len) }.to_vec()
+                        Bytes::from(unsafe { std::slice::from_raw_parts(ptr, len) })
                     };
-                    return Ok(Value::Bytes(Bytes::from(bytes)));
+                    return Ok(Value::Bytes(bytes));
                 }
                 kept.keep(env, v)?;
                 // SAFETY: the reference just taken keeps the object, and so its backing store, alive

@@ -3,6 +3,7 @@
 //! Workers) take from. Plain Rust: nothing here knows about Node.
 
 pub mod context;
+mod copy;
 pub mod error;
 pub mod inbox;
 pub mod job;

@@ -124,8 +124,9 @@ impl From<Vec<u8>> for Bytes {
 }
 
 impl From<&[u8]> for Bytes {
+    /// An owned copy (streamed past the cache when large: `engine::copy`).
     fn from(v: &[u8]) -> Bytes {
-        Bytes::from(v.to_vec())
+        Bytes::from(super::copy::to_vec(v))
     }
 }
 
