@@ -421,3 +421,17 @@ describe('the queue and the statistics', () => {
     expect(counters(outcomes.js.busy)).toEqual(counters(outcomes.native.busy))
   })
 })
+
+describe('strings that cross', () => {
+  test('well-formed strings cross unchanged; a lone surrogate arrives as U+FFFD, as Buffer.from writes it', async () => {
+    const p = pool()
+    const wellFormed = ['', 'plain', 'é ü ß', '日本語', '😀 a pair: \ud83d\ude00', '\u0000nul']
+    for (const s of wellFormed) expect(await p.run('passThrough', { s })).toEqual(inline.passThrough({ s }))
+    // The reference for the documented loss is Node's own UTF-8 encoder, not our code.
+    for (const s of ['a\ud800b', '\udfff', 'x\ud83d']) {
+      const viaUtf8 = Buffer.from(s).toString('utf8')
+      expect(viaUtf8).not.toBe(s)
+      expect(await p.run('passThrough', s)).toBe(viaUtf8)
+    }
+  })
+})
