@@ -237,7 +237,7 @@ function definePool({ native, taskIndex, addonPath }) {
         const js = this.#jsIndex !== null && typeof task === 'string' ? this.#jsIndex.get(task) : undefined
         if (js !== undefined && this.#closing === null) {
           const flags = this.listenerCount('message') > 0 ? WANTS_MESSAGES : 0
-          const promise = native.submitScript(this.#id, js, args, nextJobId++, 0, 0, flags)
+          const promise = native.runScript(this.#id, js, args, nextJobId++, flags)
           waiter.submitted()
           return promise
         }

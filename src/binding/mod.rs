@@ -205,20 +205,45 @@ pub fn create_pool(
     Ok(id)
 }
 
-/// Exports `run`, the hot path of `pool.run(task, args)`, as a plain Node-API callback: it skips the
-/// per-call bookkeeping of napi-rs's generated wrappers, which measurably costs on a path that runs
-/// hundreds of thousands of times a second.
+/// Exports `run` and `runScript`, the hot paths of `pool.run(task, args)` for a native task and for
+/// a JS task, as plain Node-API callbacks: they skip the per-call bookkeeping of napi-rs's generated
+/// wrappers (argument conversions, borrow scopes), which measurably costs on a path that runs
+/// hundreds of thousands of times a second (a twentieth of the JS thread's samples on streamed empty
+/// JS tasks, `perf record`).
 #[napi(module_exports)]
 pub fn raw_exports(exports: Object<'_>, env: Env) -> Result<()> {
-    let mut f = std::ptr::null_mut();
-    js::napi_call!(env.raw(), sys::napi_create_function(env.raw(), c"run".as_ptr(), 3, Some(run), std::ptr::null_mut(), &mut f))
-        .map_err(napi_failed)?;
-    js::napi_call!(env.raw(), sys::napi_set_named_property(env.raw(), exports.raw(), c"run".as_ptr(), f)).map_err(napi_failed)
+    let raw: [(&std::ffi::CStr, unsafe extern "C" fn(sys::napi_env, sys::napi_callback_info) -> sys::napi_value); 2] =
+        [(c"run", run), (c"runScript", run_script)];
+    for (name, callback) in raw {
+        let mut f = std::ptr::null_mut();
+        js::napi_call!(env.raw(), sys::napi_create_function(env.raw(), name.as_ptr(), name.count_bytes() as isize, Some(callback), std::ptr::null_mut(), &mut f))
+            .map_err(napi_failed)?;
+        js::napi_call!(env.raw(), sys::napi_set_named_property(env.raw(), exports.raw(), name.as_ptr(), f)).map_err(napi_failed)?;
+    }
+    Ok(())
 }
 
-/// `run(pool, task, args, jobId, flags)`: submits a task with default options and returns its promise.
-/// `flags`: 1 = deliver messages. Never throws for a bad task or argument: the promise rejects.
+/// `run(pool, task, args, jobId, flags)`: submits a native task with default options and returns its
+/// promise. `flags`: 1 = deliver messages. Never throws for a bad task or argument: the promise rejects.
 unsafe extern "C" fn run(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+    submit_raw(env, info, submit_job)
+}
+
+/// `runScript(pool, function, args, jobId, flags)`: `run` for JS task `function` (its index in the
+/// pool's JS task table), as `submitScript` with default options.
+unsafe extern "C" fn run_script(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+    submit_raw(env, info, |env, pool, function, args, job_id, options, cancellable| {
+        submit_script_job(env, pool, function, args, job_id, options, cancellable)
+    })
+}
+
+/// The body of `run` and `runScript`: reads `(pool, task, args, jobId, flags)` and submits with
+/// default options through `submit`.
+fn submit_raw(
+    env: sys::napi_env,
+    info: sys::napi_callback_info,
+    submit: impl FnOnce(sys::napi_env, u32, u32, sys::napi_value, f64, JobOptions, bool) -> Result<sys::napi_value>,
+) -> sys::napi_value {
     let mut argc = 5;
     let mut argv = [std::ptr::null_mut(); 5];
     let read = js::napi_call!(env, sys::napi_get_cb_info(
@@ -238,7 +263,7 @@ unsafe extern "C" fn run(env: sys::napi_env, info: sys::napi_callback_info) -> s
     let mut job_id = 0.0;
     let _ = js::napi_call!(env, sys::napi_get_value_double(env, argv[3], &mut job_id));
     let options = JobOptions { priority: 0, timeout: None, wants_messages: flags & FLAG_MESSAGES != 0 };
-    match read.map_err(napi_failed).and_then(|()| submit_job(env, pool, task, args, job_id, options, false)) {
+    match read.map_err(napi_failed).and_then(|()| submit(env, pool, task, args, job_id, options, false)) {
         Ok(promise) => promise,
         Err(e) => {
             let _ = js::napi_call!(env, sys::napi_throw_error(env, std::ptr::null(), c"native-pool: run() failed".as_ptr()));
@@ -376,9 +401,19 @@ pub fn submit_script(
     timeout_ms: f64,
     flags: u32,
 ) -> Result<sys::napi_value> {
-    let raw = env.raw();
     let options = job_options(priority, timeout_ms, flags);
-    let cancellable = flags & FLAG_CANCELLABLE != 0;
+    submit_script_job(env.raw(), pool, function, args.raw(), job_id, options, flags & FLAG_CANCELLABLE != 0)
+}
+
+fn submit_script_job(
+    raw: sys::napi_env,
+    pool: u32,
+    function: u32,
+    args: sys::napi_value,
+    job_id: f64,
+    options: JobOptions,
+    cancellable: bool,
+) -> Result<sys::napi_value> {
     let cell = state_of(raw)?;
     let (deferred, promise) = js::promise(raw).map_err(napi_failed)?;
     let reject = |r: Rejection| env::reject_with(raw, env::make_error_fn(cell, pool), deferred, &r.error, r.cause);
@@ -387,7 +422,7 @@ pub fn submit_script(
         return Ok(promise);
     };
     let mut kept = Kept::default();
-    let args = match convert::transport_from_js(raw, args.raw(), "args", false, &mut kept) {
+    let args = match convert::transport_from_js(raw, args, "args", false, &mut kept) {
         Ok(v) => v,
         Err(e) => {
             kept.release(raw);
