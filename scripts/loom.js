@@ -1,7 +1,8 @@
 'use strict'
-// `npm run test:loom`: the loom model checks of tests/loom.rs (the job state machine and the completion
-// inbox), in a `--cfg loom` build of the engine. Its own target directory: RUSTFLAGS apply to every
-// crate, and sharing target/ would rebuild everything on each switch. LOOM_MAX_PREEMPTIONS bounds the
+// `npm run test:loom`: the loom model checks of tests/loom.rs (the job state machine, the completion
+// inbox and the growing script-consumer protocol), in a `--cfg loom` build of the engine. Its own
+// target directory: RUSTFLAGS apply to every crate, and sharing target/ would rebuild everything on
+// each switch. LOOM_MAX_PREEMPTIONS bounds the
 // search (default 3 here: every bug seen in these protocols needs at most two preemptions; set it
 // higher by hand for a deeper run). The dev profile, not --release: it already optimizes every
 // dependency, loom included (Cargo.toml), and skips the release profile's LTO build. Writes its counts to target/test-counts/loom.json for .ci/run.

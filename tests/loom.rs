@@ -1,12 +1,15 @@
-//! Model checks of the engine's two hand-made protocols, under every interleaving loom can reach: the
+//! Model checks of the engine's hand-made protocols, under every interleaving loom can reach: the
 //! job state machine (`JobControl`: queued → running or withdrawn, first cancel reason wins, the
-//! worker's skip of an orphaned or destroyed job) and the completion inbox's `scheduled` flag
-//! (`engine::inbox`). The production code is what runs here: in a `--cfg loom` build its atomics and
-//! locks are loom's (`src/engine/sync.rs`). The threads play the roles the pool and the binding play;
-//! what each role does around the checked calls mirrors `pool.rs::run_job` and `binding/`.
+//! worker's skip of an orphaned or destroyed job), the completion inbox's `scheduled` flag
+//! (`engine::inbox`), and the growing script-consumer protocol of `engine::pool` (a script job is
+//! taken, wakes an idle consumer, or asks the owner for one more: none is stranded). The production
+//! code is what runs here: in a `--cfg loom` build its atomics and locks, and the script queue's
+//! channel, are loom's (`src/engine/sync.rs`). The threads play the roles the pool and the binding
+//! play; what each role does around the checked calls mirrors `pool.rs::run_job`, `binding/` and
+//! `src/binding/SCRIPTS.md`.
 //!
-//! `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=3 cargo test --no-default-features --release --test loom`
-//! with its own `CARGO_TARGET_DIR` (`scripts/loom.sh` does all of it).
+//! `npm run test:loom` (`scripts/loom.js`): `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=3 cargo test
+//! --no-default-features --test loom`, with its own `CARGO_TARGET_DIR`.
 #![cfg(loom)]
 
 use std::sync::atomic::Ordering;
@@ -17,7 +20,10 @@ use loom::sync::Mutex;
 use loom::thread;
 use native_pool::engine::context::{Claim, JobControl};
 use native_pool::engine::inbox::Inbox;
-use native_pool::CancelReason;
+use native_pool::{
+    CancelReason, Job, JobOptions, JobSink, NoObserver, PoolConfig, ScriptCall, ScriptConsumer, ScriptHooks, ScriptTake,
+    StartedScript, TaskError, ThreadPool, Value,
+};
 
 /// Who reported a job's outcome, and which: `None` for a result, `Some(reason)` for a cancellation.
 type Report = (&'static str, Option<CancelReason>);
@@ -250,5 +256,350 @@ fn no_wake_up_is_made_once_the_inbox_is_closed() {
         inbox.take(&mut left);
         assert!(left.is_empty(), "{left:?} after close");
         assert!(pushed.load(Ordering::Relaxed) <= 2);
+    });
+}
+
+// The growing script-consumer protocol (src/binding/SCRIPTS.md, "A growing set of Workers" and
+// "Taking a job"), on a pool without native threads (`min_threads` 0, and a script job never starts
+// one) whose consumers grow from 0 to `script_workers` 2. Threads play submitters (`submit`), Workers
+// (`take`: first look, poll (one poll in a loom build: `pool.rs::take_polling`), idle mark, last
+// look; `retire` on the idle timer) and the owner (answering a request: `consumer_start_handled`,
+// then as many new Workers as `script_wanted` says).
+// When they have joined, `settle` plays the event loops' later turns: each wake-up and request left
+// on its way is handled as the binding handles it, until none is left. What each model proves is
+// that this reaches every job: no script job is stranded, queued with nothing on its way to it.
+
+/// A growing pool: no script consumer kept when idle, at most `script_workers`.
+fn growing(script_workers: usize) -> ThreadPool {
+    let config = PoolConfig {
+        min_threads: 0,
+        max_threads: 1,
+        script_workers,
+        min_script_workers: 0,
+        // No clock in a model: nothing checked here depends on times.
+        record_timing: false,
+        ..PoolConfig::fixed(1)
+    };
+    ThreadPool::new(config, Arc::new(NoObserver))
+}
+
+/// The jobs' sink: every outcome reported, with its ticket.
+#[derive(Default)]
+struct Outcomes(Mutex<Vec<(u64, Result<Value, TaskError>)>>);
+
+impl JobSink for Outcomes {
+    fn message(&self, ticket: u64, _message: Value) {
+        panic!("job {ticket} posted a message: no model's job does");
+    }
+
+    fn complete(&self, ticket: u64, outcome: Result<Value, TaskError>) {
+        self.0.lock().unwrap().push((ticket, outcome));
+    }
+}
+
+impl Outcomes {
+    /// Each of `tickets` reported exactly once, with the value its Worker finished it with.
+    fn assert_each_once(&self, tickets: &[u64]) {
+        let mut outcomes = std::mem::take(&mut *self.0.lock().unwrap());
+        outcomes.sort_by_key(|(ticket, _)| *ticket);
+        let expected: Vec<_> = tickets.iter().map(|&t| (t, Ok(Value::Number(t as f64)))).collect();
+        assert_eq!(outcomes, expected);
+    }
+}
+
+/// `binding::submitScript`: a script job of no priority, timeout or messages (so the watchdog, which
+/// starts a real thread, stays out of the model).
+fn submit(pool: &ThreadPool, sink: &Arc<Outcomes>, ticket: u64) {
+    let call = ScriptCall { function: 0, id: ticket, args: Value::Null };
+    let job = Job::script(call, sink.clone(), ticket, JobControl::new(), JobOptions::default());
+    if pool.submit(job).is_err() {
+        panic!("script job {ticket} was refused");
+    }
+}
+
+/// A Worker: its consumer, the `wake` calls it has not handled yet (each a `ScriptReady` event in its
+/// inbox), and the job it runs.
+struct Worker {
+    consumer: ScriptConsumer,
+    wakes: Arc<AtomicUsize>,
+    /// A job taken and not finished. In the models that hold jobs, each is a rendezvous task that
+    /// runs until the others have started: its Worker is busy meanwhile, and every other job needs a
+    /// Worker of its own.
+    running: Option<StartedScript>,
+}
+
+impl Worker {
+    fn attach(pool: &ThreadPool) -> Worker {
+        let wakes = Arc::new(AtomicUsize::new(0));
+        let counted = wakes.clone();
+        let hooks = ScriptHooks {
+            wake: Arc::new(move || {
+                counted.fetch_add(1, Ordering::AcqRel);
+            }),
+            abort: Arc::new(|| panic!("no model cancels a job")),
+            terminate: Arc::new(|| panic!("no model cancels a job")),
+        };
+        Worker { consumer: pool.attach_script_consumer(hooks), wakes, running: None }
+    }
+
+    /// `takeScript`: one `take`. A job taken is held if `hold`, else finished at once with its ticket.
+    /// Whether it found a job.
+    fn take(&mut self, hold: bool) -> bool {
+        match self.consumer.take() {
+            ScriptTake::Job(job) if hold => {
+                assert!(self.running.is_none(), "a second job on a busy consumer");
+                self.running = Some(job);
+                true
+            }
+            ScriptTake::Job(job) => {
+                let ticket = job.ticket();
+                job.finish(Ok(Value::Number(ticket as f64)));
+                true
+            }
+            ScriptTake::Nothing => false,
+            ScriptTake::Closed => panic!("no model closes the pool"),
+        }
+    }
+
+    /// `pump` (a wake-up delivered, or a new Worker's first look): takes until it finds nothing, or
+    /// until it holds a job.
+    fn pump(&mut self, hold: bool) {
+        while self.take(hold) && !hold {}
+    }
+
+    /// `retire` on the idle timer: the Worker back if the pool keeps it.
+    fn retire(self) -> Option<Worker> {
+        let Worker { consumer, wakes, running } = self;
+        consumer.retire().err().map(|consumer| Worker { consumer, wakes, running })
+    }
+}
+
+/// Every job of `tickets` runs at once, each on a Worker of its own (none waits in the queue); then
+/// they finish, and each outcome reaches the sink once.
+fn assert_all_running(workers: &mut [Worker], sink: &Outcomes, tickets: &[u64]) {
+    let mut running: Vec<u64> = workers.iter().filter_map(|w| w.running.as_ref().map(|job| job.ticket())).collect();
+    running.sort_unstable();
+    assert_eq!(running, tickets, "jobs running on {} Workers", workers.len());
+    for worker in workers.iter_mut() {
+        if let Some(job) = worker.running.take() {
+            let ticket = job.ticket();
+            job.finish(Ok(Value::Number(ticket as f64)));
+        }
+    }
+    sink.assert_each_once(tickets);
+}
+
+/// The owner's side of a growing pool: the starter hook's calls (`WantWorkers` events) and how many
+/// it has answered.
+struct Owner {
+    requests: Arc<AtomicUsize>,
+    answered: usize,
+    script_workers: usize,
+}
+
+impl Owner {
+    fn new(pool: &ThreadPool) -> Owner {
+        let requests = Arc::new(AtomicUsize::new(0));
+        let counted = requests.clone();
+        pool.set_consumer_starter(Arc::new(move || {
+            counted.fetch_add(1, Ordering::AcqRel);
+        }));
+        Owner { requests, answered: 0, script_workers: pool.config().script_workers }
+    }
+
+    /// `on_batch` of one `WantWorkers`, if one is unanswered: clears the request, then starts as many
+    /// Workers as `script_wanted` says, in the room `script_workers` leaves beside the `attached` ones
+    /// it knows of; each new Worker pumps at once. Exactly that many, not `lib/pool.js`'s "at least
+    /// one": the model checks that the engine's count is enough by itself. Whether it answered one.
+    fn answer(&mut self, pool: &ThreadPool, attached: usize, started: &mut Vec<Worker>, hold: bool) -> bool {
+        if self.requests.load(Ordering::Acquire) == self.answered {
+            return false;
+        }
+        self.answered += 1;
+        pool.consumer_start_handled();
+        let wanted = pool.script_wanted();
+        for _ in 0..wanted.min(self.script_workers - attached) {
+            let mut worker = Worker::attach(pool);
+            worker.pump(hold);
+            started.push(worker);
+        }
+        true
+    }
+}
+
+/// The event loops' later turns, once the model's threads have joined: each Worker handles its
+/// wake-ups and the owner each request, until nothing is left on its way.
+fn settle(pool: &ThreadPool, owner: &mut Owner, workers: &mut Vec<Worker>, hold: bool) {
+    loop {
+        let mut acted = false;
+        for worker in workers.iter_mut() {
+            while worker.wakes.load(Ordering::Acquire) > 0 {
+                worker.wakes.fetch_sub(1, Ordering::AcqRel);
+                worker.pump(hold);
+                acted = true;
+            }
+        }
+        let mut started = Vec::new();
+        acted |= owner.answer(pool, workers.len(), &mut started, hold);
+        workers.extend(started);
+        if !acted {
+            return;
+        }
+    }
+}
+
+#[test]
+fn a_job_submitted_while_the_only_consumer_goes_idle_and_retires_is_taken_once() {
+    loom::model(|| {
+        let pool = Arc::new(growing(2));
+        let mut owner = Owner::new(&pool);
+        let sink = Arc::new(Outcomes::default());
+        let worker = Worker::attach(&pool);
+        // A submitter queues one job.
+        let submitter = {
+            let (pool, sink) = (pool.clone(), sink.clone());
+            thread::spawn(move || submit(&pool, &sink, 1))
+        };
+        // The only Worker looks for work; finding none (it is then idle), its idle timer fires and
+        // it retires if the pool lets it. A job it takes it finishes; what it does next is not this
+        // model's question.
+        let consumer = thread::spawn(move || {
+            let mut worker = worker;
+            if worker.take(false) {
+                Some(worker)
+            } else {
+                worker.retire()
+            }
+        });
+        submitter.join().unwrap();
+        let mut workers: Vec<Worker> = consumer.join().unwrap().into_iter().collect();
+        // Taken; or the Worker stayed and its wake-up is on its way; or it retired and the submit
+        // asked for a Worker: whichever way, the job runs, once.
+        settle(&pool, &mut owner, &mut workers, false);
+        sink.assert_each_once(&[1]);
+    });
+}
+
+#[test]
+fn two_jobs_submitted_while_a_consumer_takes_each_get_a_consumer_of_their_own() {
+    loom::model(|| {
+        let pool = Arc::new(growing(2));
+        let mut owner = Owner::new(&pool);
+        let sink = Arc::new(Outcomes::default());
+        let worker = Worker::attach(&pool);
+        // The Worker looks for work once; a job it takes it holds (rendezvous tasks, see `Worker`).
+        let consumer = thread::spawn(move || {
+            let mut worker = worker;
+            worker.take(true);
+            worker
+        });
+        // Two submitters, another thread and this one. The later job may find the first request
+        // unanswered (`start_requested`: it asks not), or the Worker still counted as polling though
+        // it has just taken the earlier job (`script_backlog` 0: it asks not, and the Worker must).
+        let submitter = {
+            let (pool, sink) = (pool.clone(), sink.clone());
+            thread::spawn(move || submit(&pool, &sink, 2))
+        };
+        submit(&pool, &sink, 1);
+        submitter.join().unwrap();
+        let mut workers = vec![consumer.join().unwrap()];
+        settle(&pool, &mut owner, &mut workers, true);
+        assert_all_running(&mut workers, &sink, &[1, 2]);
+    });
+}
+
+#[test]
+fn a_job_submitted_while_the_owner_answers_a_request_is_counted_or_asks_again() {
+    loom::model(|| {
+        let pool = Arc::new(growing(2));
+        let mut owner = Owner::new(&pool);
+        let sink = Arc::new(Outcomes::default());
+        // No Worker yet: the first job asks for one, and no job asks again until the owner answers.
+        submit(&pool, &sink, 1);
+        assert_eq!(owner.requests.load(Ordering::Acquire), 1);
+        // The owner answers meanwhile, and its new Workers take (and hold) a job each at once.
+        let answering = {
+            let pool = pool.clone();
+            thread::spawn(move || {
+                let mut started = Vec::new();
+                assert!(owner.answer(&pool, 0, &mut started, true));
+                (owner, started)
+            })
+        };
+        // This thread submits a second job: counted by the answer, or it asks again.
+        submit(&pool, &sink, 2);
+        let (mut owner, mut workers) = answering.join().unwrap();
+        settle(&pool, &mut owner, &mut workers, true);
+        assert_all_running(&mut workers, &sink, &[1, 2]);
+    });
+}
+
+#[test]
+fn a_consumer_retiring_while_the_owner_answers_and_a_job_comes_leaves_the_job_a_consumer() {
+    loom::model(|| {
+        let pool = Arc::new(growing(2));
+        let mut owner = Owner::new(&pool);
+        let sink = Arc::new(Outcomes::default());
+        // Before the threads: a job with no Worker asks for one; a Worker (the one the binding starts
+        // with the pool) takes it, finishes it, finds nothing more and is idle.
+        submit(&pool, &sink, 1);
+        let mut worker = Worker::attach(&pool);
+        worker.pump(false);
+        // Its idle timer fires: it retires if the pool lets it.
+        let consumer = thread::spawn(move || worker.retire());
+        // The owner answers the request meanwhile, counting idle Workers as free; it knows of the one
+        // Worker, retiring or not.
+        let answering = {
+            let pool = pool.clone();
+            thread::spawn(move || {
+                let mut started = Vec::new();
+                assert!(owner.answer(&pool, 1, &mut started, false));
+                (owner, started)
+            })
+        };
+        // And this thread submits a second job: it wakes the idle Worker, or finds it gone and asks.
+        submit(&pool, &sink, 2);
+        let (mut owner, mut workers) = answering.join().unwrap();
+        workers.extend(consumer.join().unwrap());
+        settle(&pool, &mut owner, &mut workers, false);
+        sink.assert_each_once(&[1, 2]);
+    });
+}
+
+#[test]
+fn two_submitters_a_taking_consumer_and_the_answering_owner_leave_no_job_without_a_consumer() {
+    loom::model(|| {
+        let pool = Arc::new(growing(2));
+        let owner = Owner::new(&pool);
+        let sink = Arc::new(Outcomes::default());
+        let worker = Worker::attach(&pool);
+        // All of the above at once (four threads; the largest model here). The Worker looks for work
+        // once and holds what it takes.
+        let consumer = thread::spawn(move || {
+            let mut worker = worker;
+            worker.take(true);
+            worker
+        });
+        // The owner has one turn meanwhile: it answers a request if one was made by then.
+        let answering = {
+            let pool = pool.clone();
+            thread::spawn(move || {
+                let mut owner = owner;
+                let mut started = Vec::new();
+                owner.answer(&pool, 1, &mut started, true);
+                (owner, started)
+            })
+        };
+        // Two submitters, another thread and this one.
+        let submitter = {
+            let (pool, sink) = (pool.clone(), sink.clone());
+            thread::spawn(move || submit(&pool, &sink, 2))
+        };
+        submit(&pool, &sink, 1);
+        submitter.join().unwrap();
+        let (mut owner, mut workers) = answering.join().unwrap();
+        workers.push(consumer.join().unwrap());
+        settle(&pool, &mut owner, &mut workers, true);
+        assert_all_running(&mut workers, &sink, &[1, 2]);
     });
 }

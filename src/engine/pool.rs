@@ -14,7 +14,7 @@ use super::error::{CancelReason, TaskError};
 use super::job::{Body, Job, JobOptions, JobSink, ScriptCall};
 use super::queue::{JobQueue, Taken, Wait};
 use super::stats::{bump, PoolStats, WorkerStats};
-use super::sync::current_thread;
+use super::sync::{self, current_thread};
 use super::unwind::catch_task_panic;
 use super::value::Value;
 use super::watchdog;
@@ -135,7 +135,9 @@ struct Shared {
     queue: JobQueue,
     /// Script jobs, waiting for a script consumer.
     script_queue: JobQueue,
-    consumers: Mutex<Consumers>,
+    /// Loom's in a `--cfg loom` build, with `script_polling` and `start_requested` (and the script
+    /// queue's insides): the consumer protocol that `tests/loom.rs` model-checks (`sync.rs`).
+    consumers: sync::Mutex<Consumers>,
     /// Script jobs accepted and not finished, for `join_scripts`.
     scripts_unfinished: AtomicUsize,
     scripts_lock: Mutex<()>,
@@ -147,12 +149,12 @@ struct Shared {
     /// Workers blocked waiting for a job.
     idle: AtomicUsize,
     /// Script consumers polling the script queue before they go idle (`take_yielding`).
-    script_polling: AtomicUsize,
+    script_polling: sync::AtomicUsize,
     /// Asks the owner for one more script consumer (a growing pool: `set_consumer_starter`).
     starter: Mutex<Option<Arc<dyn Fn() + Send + Sync>>>,
     /// The starter was called and the owner has not yet answered (`consumer_start_handled`): one
     /// request at a time, so a burst of submits asks once, and the owner starts what the backlog needs.
-    start_requested: AtomicBool,
+    start_requested: sync::AtomicBool,
     /// Set by `destroy`: a job dequeued afterwards is rejected, not run.
     destroyed: AtomicBool,
     workers: Mutex<Workers>,
@@ -201,15 +203,15 @@ impl ThreadPool {
             config,
             queue: JobQueue::new(),
             script_queue: JobQueue::new(),
-            consumers: Mutex::new(Consumers::default()),
+            consumers: sync::Mutex::new(Consumers::default()),
             scripts_unfinished: AtomicUsize::new(0),
             scripts_lock: Mutex::new(()),
             scripts_done: Condvar::new(),
             observer,
             idle: AtomicUsize::new(0),
-            script_polling: AtomicUsize::new(0),
+            script_polling: sync::AtomicUsize::new(0),
             starter: Mutex::new(None),
-            start_requested: AtomicBool::new(false),
+            start_requested: sync::AtomicBool::new(false),
             destroyed: AtomicBool::new(false),
             workers: Mutex::new(Workers::default()),
         });
@@ -252,7 +254,7 @@ impl ThreadPool {
             }
             // One idle consumer per job; the others stay asleep. A consumer that finds the job gone
             // (another took it) marks itself idle again.
-            let idle = lock(&shared.consumers).idle.pop();
+            let idle = shared.consumers().idle.pop();
             match idle {
                 Some(consumer) => (consumer.hooks.wake)(),
                 // No consumer free for it: a growing pool asks for another.
@@ -314,7 +316,7 @@ impl ThreadPool {
         }
         let running: Vec<Arc<JobControl>> = {
             let workers = lock(&self.shared.workers);
-            let consumers = lock(&self.shared.consumers);
+            let consumers = self.shared.consumers();
             let slots = workers.slots.iter().map(|(_, slot, _)| slot).chain(consumers.slots.iter().map(|(c, _)| &c.slot));
             slots.filter_map(|slot| lock(&slot.current).clone()).collect()
         };
@@ -349,7 +351,12 @@ impl ThreadPool {
     /// The owner has acted on the starter's request: the next script job that finds no consumer free
     /// may ask again.
     pub fn consumer_start_handled(&self) {
-        self.shared.start_requested.store(false, Ordering::Release);
+        // A swap, not a plain store, for the same effect: every write of this flag is then a
+        // read-modify-write, which loom orders as the memory model does. Its model lets a plain store
+        // slip between a concurrent swap's read and its write (tokio-rs/loom#254): with a store here,
+        // tests/loom.rs reports a request lost that no real execution can lose. One atomic exchange
+        // per answer.
+        self.shared.start_requested.swap(false, Ordering::AcqRel);
     }
 
     /// Script jobs waiting with no consumer free for them (queued, less those idle or polling).
@@ -363,14 +370,14 @@ impl ThreadPool {
     /// read then would start one consumer too few (a polling one that was really free costs at
     /// most one consumer too many, which retires when idle).
     pub fn script_wanted(&self) -> usize {
-        let idle = lock(&self.shared.consumers).idle.len();
+        let idle = self.shared.consumers().idle.len();
         self.shared.script_queue.len().saturating_sub(idle)
     }
 
     /// Attaches a script consumer: from now on it can `take` script jobs, and `hooks.wake` is called
     /// when one is queued while it is idle. It counts in `stats()` as a script worker until dropped.
     pub fn attach_script_consumer(&self, hooks: ScriptHooks) -> ScriptConsumer {
-        let mut consumers = lock(&self.shared.consumers);
+        let mut consumers = self.shared.consumers();
         let id = consumers.next_id;
         consumers.next_id += 1;
         let core = Arc::new(ConsumerCore { id, slot: Arc::new(WorkerSlot::default()), hooks, generation: AtomicU64::new(0) });
@@ -394,7 +401,7 @@ impl ThreadPool {
     /// A snapshot of the pool's counters and latency histograms.
     pub fn stats(&self) -> PoolStats {
         let workers = lock(&self.shared.workers);
-        let consumers = lock(&self.shared.consumers);
+        let consumers = self.shared.consumers();
         let total = WorkerStats::default();
         total.absorb(&workers.retired);
         let now = Instant::now();
@@ -425,13 +432,17 @@ impl ThreadPool {
 }
 
 impl Shared {
+    fn consumers(&self) -> sync::MutexGuard<'_, Consumers> {
+        sync::lock(&self.consumers)
+    }
+
     /// Whether script consumers come and go with the work (`min_script_workers` < `script_workers`).
     fn script_growable(&self) -> bool {
         self.config.min_script_workers < self.config.script_workers
     }
 
     fn script_backlog(&self) -> usize {
-        let free = lock(&self.consumers).idle.len() + self.script_polling.load(Ordering::Acquire);
+        let free = self.consumers().idle.len() + self.script_polling.load(Ordering::Acquire);
         self.script_queue.len().saturating_sub(free)
     }
 
@@ -442,7 +453,7 @@ impl Shared {
     /// free, and one that has just taken an earlier job is still counted so for a moment: the job
     /// behind it would have no Worker coming for it). No pool lock may be held.
     fn request_consumer(&self) {
-        if !self.script_growable() || lock(&self.consumers).slots.len() >= self.config.script_workers {
+        if !self.script_growable() || self.consumers().slots.len() >= self.config.script_workers {
             return;
         }
         if self.script_backlog() == 0 || self.start_requested.swap(true, Ordering::AcqRel) {
@@ -451,7 +462,10 @@ impl Shared {
         let starter = lock(&self.starter).clone();
         match starter {
             Some(start) => start(),
-            None => self.start_requested.store(false, Ordering::Release),
+            // A swap, as in `consumer_start_handled`.
+            None => {
+                self.start_requested.swap(false, Ordering::AcqRel);
+            }
         }
     }
 
@@ -488,7 +502,7 @@ impl Shared {
 
     /// Wakes every idle consumer (after `close`/`destroy`: they learn that the queue is closed).
     fn wake_idle_consumers(&self) {
-        let idle = std::mem::take(&mut lock(&self.consumers).idle);
+        let idle = std::mem::take(&mut self.consumers().idle);
         for consumer in idle {
             (consumer.hooks.wake)();
         }
@@ -588,6 +602,7 @@ fn take_spinning(queue: &JobQueue) -> Taken {
 
 /// Polls `queue` for up to `time`, calling `pause` after each empty poll and reading the clock once
 /// per `batch` polls; `Taken::Nothing` if no job (and no close) came meanwhile.
+#[cfg(not(loom))]
 fn take_polling(queue: &JobQueue, time: Duration, batch: usize, pause: fn()) -> Taken {
     let start = Instant::now();
     loop {
@@ -603,6 +618,21 @@ fn take_polling(queue: &JobQueue, time: Duration, batch: usize, pause: fn()) -> 
     }
 }
 
+/// `take_polling` in a loom model, which has no clock (a poll's length in time means nothing there)
+/// and must see every loop end: one poll, then `pause`. One is enough for the protocol: more polls
+/// only repeat the point, already there with one, at which a job pushed meanwhile is found while the
+/// consumer counts as polling (`ScriptConsumer::take_next`, `script_backlog`).
+#[cfg(loom)]
+fn take_polling(queue: &JobQueue, _time: Duration, _batch: usize, pause: fn()) -> Taken {
+    match queue.take(Wait::No) {
+        Taken::Nothing => {
+            pause();
+            Taken::Nothing
+        }
+        taken => taken,
+    }
+}
+
 /// How long a script consumer that runs out of work polls the script queue before it goes idle.
 /// One-at-a-time empty JS tasks took 28-45 µs (p50) when every job woke its Worker's event loop;
 /// a Worker polling catches the next job of a caller that answers within this time. It polls on
@@ -613,7 +643,8 @@ const SCRIPT_IDLE_SPIN: Duration = Duration::from_micros(50);
 /// a JS thread, and on a machine with fewer cores than busy threads its polling must not take the
 /// CPU from the thread that would submit the job.
 fn take_yielding(queue: &JobQueue) -> Taken {
-    take_polling(queue, SCRIPT_IDLE_SPIN, 8, std::thread::yield_now)
+    // Loom's yield in a loom build: the model lets the submitter run meanwhile.
+    take_polling(queue, SCRIPT_IDLE_SPIN, 8, sync::yield_now)
 }
 
 /// A job that `begin` let start: what `finish` needs to report it.
@@ -836,7 +867,7 @@ impl ScriptConsumer {
     }
 
     fn set_idle(&self, idle: bool) {
-        let mut consumers = lock(&self.shared.consumers);
+        let mut consumers = self.shared.consumers();
         let listed = consumers.idle.iter().position(|c| Arc::ptr_eq(c, &self.core));
         match (idle, listed) {
             (true, None) => consumers.idle.push(self.core.clone()),
@@ -905,7 +936,7 @@ impl ScriptConsumer {
     #[allow(clippy::result_large_err)]
     pub fn retire(mut self) -> Result<(), ScriptConsumer> {
         let started = {
-            let mut consumers = lock(&self.shared.consumers);
+            let mut consumers = self.shared.consumers();
             let idle = consumers.idle.iter().any(|c| Arc::ptr_eq(c, &self.core));
             let surplus = consumers.slots.len() > self.shared.config.min_script_workers;
             (idle && surplus && self.shared.script_queue.is_empty()).then(|| self.unlist(&mut consumers))
@@ -942,7 +973,7 @@ impl Drop for ScriptConsumer {
     /// Detaches (unless `retire` did): no more wake-ups; its counters join the pool's retired ones.
     fn drop(&mut self) {
         if !self.detached {
-            let attached = self.unlist(&mut lock(&self.shared.consumers));
+            let attached = self.unlist(&mut self.shared.consumers());
             self.retire_counters(attached);
         }
     }

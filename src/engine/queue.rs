@@ -12,14 +12,15 @@
 //! how they learn to stop.
 
 use std::collections::BinaryHeap;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
-
-use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TryRecvError};
 
 use super::job::Job;
 use super::ranked::Ranked;
+// Loom's in a `--cfg loom` build, so that tests/loom.rs interleaves the script queue's operations
+// with the consumer protocol around them (`sync.rs`); std's and crossbeam's otherwise.
+use super::sync::channel::{self, Receiver, RecvTimeoutError, Sender, TryRecvError};
+use super::sync::{lock, AtomicUsize, Mutex};
 
 enum Msg {
     Job(Job),
@@ -66,14 +67,9 @@ pub(crate) enum Taken {
     Closed,
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    // No user code runs under these locks, but a poisoned lock must not take the pool down either.
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
-
 impl JobQueue {
     pub(crate) fn new() -> JobQueue {
-        let (tx, rx) = crossbeam_channel::unbounded();
+        let (tx, rx) = channel::unbounded();
         JobQueue {
             sender: Mutex::new(Some(tx)),
             receiver: rx,
