@@ -9,6 +9,8 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use crossbeam_utils::CachePadded;
+
 use super::context::{Claim, JobControl, Runner, TaskContext};
 use super::error::{CancelReason, TaskError};
 use super::job::{Body, Job, JobOptions, JobSink, ScriptCall};
@@ -137,19 +139,19 @@ struct Shared {
     script_queue: JobQueue,
     /// Loom's in a `--cfg loom` build, with `script_polling` and `start_requested` (and the script
     /// queue's insides): the consumer protocol that `tests/loom.rs` model-checks (`sync.rs`).
-    consumers: sync::Mutex<Consumers>,
+    consumers: CachePadded<sync::Mutex<Consumers>>,
     /// Script jobs accepted and not finished, for `join_scripts`.
-    scripts_unfinished: AtomicUsize,
+    scripts_unfinished: CachePadded<AtomicUsize>,
     scripts_lock: Mutex<()>,
     scripts_done: Condvar,
     observer: Arc<dyn PoolObserver>,
     /// Accepted and not finished (queued + running), counted only when `max_queue` bounds it, so that
     /// an unbounded pool has no counter shared between the JS thread and the workers.
-    in_flight: Option<AtomicUsize>,
+    in_flight: Option<CachePadded<AtomicUsize>>,
     /// Workers blocked waiting for a job.
-    idle: AtomicUsize,
+    idle: CachePadded<AtomicUsize>,
     /// Script consumers polling the script queue before they go idle (`take_yielding`).
-    script_polling: sync::AtomicUsize,
+    script_polling: CachePadded<sync::AtomicUsize>,
     /// Asks the owner for one more script consumer (a growing pool: `set_consumer_starter`).
     starter: Mutex<Option<Arc<dyn Fn() + Send + Sync>>>,
     /// The starter was called and the owner has not yet answered (`consumer_start_handled`): one
@@ -199,17 +201,17 @@ impl ThreadPool {
         assert!(config.max_threads >= 1 && config.min_threads <= config.max_threads, "invalid thread counts");
         let min = config.min_threads;
         let shared = Arc::new(Shared {
-            in_flight: config.max_queue.map(|_| AtomicUsize::new(0)),
+            in_flight: config.max_queue.map(|_| CachePadded::new(AtomicUsize::new(0))),
             config,
             queue: JobQueue::new(),
             script_queue: JobQueue::new(),
-            consumers: sync::Mutex::new(Consumers::default()),
-            scripts_unfinished: AtomicUsize::new(0),
+            consumers: CachePadded::new(sync::Mutex::new(Consumers::default())),
+            scripts_unfinished: CachePadded::new(AtomicUsize::new(0)),
             scripts_lock: Mutex::new(()),
             scripts_done: Condvar::new(),
             observer,
-            idle: AtomicUsize::new(0),
-            script_polling: sync::AtomicUsize::new(0),
+            idle: CachePadded::new(AtomicUsize::new(0)),
+            script_polling: CachePadded::new(sync::AtomicUsize::new(0)),
             starter: Mutex::new(None),
             start_requested: sync::AtomicBool::new(false),
             destroyed: AtomicBool::new(false),
