@@ -9,12 +9,9 @@ const { Pool } = require('..')
 
 /** A waiter over a scripted addon: `settled` and `pending` are set by the test, time moves by hand. */
 function scripted() {
-  const world = { t: 0, settled: 0, pending: 0, queue: [], seen: [] }
+  const world = { t: 0, settled: 0, pending: 0, queue: [] }
   world.waiter = createWaiter({
-    waitState: (seen) => {
-      world.seen.push(seen)
-      return world.pending > 0 ? world.settled : -world.settled - 1
-    },
+    waitState: () => (world.pending > 0 ? world.settled : -world.settled - 1),
     now: () => world.t,
     schedule: (fn) => world.queue.push(fn),
   })
@@ -86,18 +83,6 @@ test('polling stops at once when no job is pending', () => {
   expect(w.queue).toHaveLength(0)
 })
 
-test('the poll tells the addon which count it has seen, so that a fruitless poll yields the CPU', () => {
-  const w = scripted()
-  w.settled = 41
-  w.pending = 1
-  w.waiter.submitted()
-  w.step()
-  w.settled = 42
-  w.step()
-  // The first call reads the count (-1: no count seen), then each poll passes the last count seen.
-  expect(w.seen).toEqual([-1, 41, 41])
-})
-
 test('after k fruitless waits in a row the next 2^k - 1 submits do not poll, up to 2^MAX_MISSES - 1', () => {
   const w = scripted()
   w.pending = 1
@@ -135,15 +120,15 @@ test('a wait that sees a result ends the back-off', () => {
 test("the addon's waitState counts settled jobs, negated minus one when none is pending", async () => {
   const pool = new Pool({ threads: 1 })
   try {
-    const idle = native.waitState(-1)
+    const idle = native.waitState()
     expect(idle).toBeLessThan(0)
     const before = -idle - 1
     const running = pool.run('sleep', { ms: 20 })
-    expect(native.waitState(-1)).toBe(before)
+    expect(native.waitState()).toBe(before)
     await running
-    expect(native.waitState(-1)).toBe(-(before + 1) - 1)
+    expect(native.waitState()).toBe(-(before + 1) - 1)
     await Promise.all([pool.run('echo', 1), pool.run('echo', 2), pool.run('echo', 3)])
-    expect(native.waitState(-1)).toBe(-(before + 4) - 1)
+    expect(native.waitState()).toBe(-(before + 4) - 1)
   } finally {
     await pool.close()
   }

@@ -574,19 +574,12 @@ pub fn pool_stats(env: Env, pool: u32) -> Result<sys::napi_value> {
 }
 
 /// For `lib/wait.js`, polling while results are due: the number of jobs this environment has settled
-/// (wrapping at 2^32), or that number negated minus one when none is pending. When the count is still
-/// `seen`, the thread first yields the CPU, so that a pool thread or Worker sharing its core can
-/// finish the task being waited for.
+/// (wrapping at 2^32), or that number negated minus one when none is pending.
 #[napi(js_name = "waitState")]
-pub fn wait_state(env: Env, seen: f64) -> Result<f64> {
-    let (settled, pending) = {
-        let st = state_of(env.raw())?.borrow();
-        (st.settled, !st.pending.is_empty())
-    };
-    if f64::from(settled) == seen {
-        std::thread::yield_now();
-    }
-    Ok(if pending { f64::from(settled) } else { -f64::from(settled) - 1.0 })
+pub fn wait_state(env: Env) -> Result<f64> {
+    let st = state_of(env.raw())?.borrow();
+    let settled = f64::from(st.settled);
+    Ok(if st.pending.is_empty() { -settled - 1.0 } else { settled })
 }
 
 /// The number of CPUs, as the engine counts them (the default thread count).
