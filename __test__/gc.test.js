@@ -71,3 +71,35 @@ test('1 MiB results of a JS task, received and dropped, are freed by scavenges, 
   expect(counts.major).toBeLessThanOrEqual(1)
   expect(counts.minor).toBeGreaterThanOrEqual(3)
 })
+
+test('freed large result blocks are kept for the next results while jobs are pending, and released once none is', async () => {
+  const out = await runNode(`
+    const { Pool } = require('.')
+    const { native } = require('./lib/native.js')
+    const zlib = require('node:zlib')
+    const turn = () => new Promise((resolve) => setImmediate(resolve))
+    ;(async () => {
+      const pool = new Pool({ threads: 2 })
+      const gz = zlib.gzipSync(Buffer.alloc(1 << 20, 7), { level: 1 })
+      // A job that stays pending: this environment is not idle while it runs.
+      const holder = pool.spawn('sleep', { ms: 60000 })
+      let results = []
+      for (let i = 0; i < 8; i++) results.push(await pool.run('gunzip', { data: gz }))
+      if (!results.every((r) => r.length === 1 << 20)) throw new Error('wrong result')
+      results = null
+      global.gc()
+      // External buffers are freed from an immediate after the collection.
+      for (let i = 0; i < 5; i++) await turn()
+      const whilePending = native.keptLargeBlocks()
+      holder.cancel()
+      await holder.result.catch(() => {})
+      const whenIdle = native.keptLargeBlocks()
+      await pool.close()
+      console.log(JSON.stringify({ whilePending, whenIdle }))
+    })().catch((err) => { console.error(err); process.exit(1) })
+  `, { args: ['--expose-gc'] })
+  expect(out).toMatchObject({ code: 0, killed: false })
+  const { whilePending, whenIdle } = JSON.parse(out.stdout)
+  expect(whilePending).toBeGreaterThan(0)
+  expect(whenIdle).toBe(0)
+})

@@ -538,6 +538,10 @@ fn settle(env: Env, cell: &StateCell, ticket: usize, outcome: Result<Value, Task
         let mut st = cell.borrow_mut();
         let Some(p) = st.pending.try_remove(ticket) else { return settled };
         st.settled = st.settled.wrapping_add(1);
+        if st.pending.is_empty() {
+            // Nothing pending here: the large blocks kept for the next results can go.
+            super::release_kept_blocks();
+        }
         if p.cancellable {
             st.cancellable.remove(&(p.pool, p.job_id as u64));
         }

@@ -47,6 +47,22 @@ pub fn enable_test_tasks() {
 }
 
 /// Every task, sorted by name; JS refers to a task by its index here.
+/// Gives the freed large blocks the allocator keeps for reuse back to the system (an environment has
+/// no job pending: `alloc.rs`).
+pub(crate) fn release_kept_blocks() {
+    #[cfg(feature = "mimalloc")]
+    alloc::release_kept();
+}
+
+/// How many freed large blocks the allocator keeps for reuse now (for tests; 0 without mimalloc).
+#[napi(js_name = "keptLargeBlocks")]
+pub fn kept_large_blocks() -> u32 {
+    #[cfg(feature = "mimalloc")]
+    return alloc::kept_blocks() as u32;
+    #[cfg(not(feature = "mimalloc"))]
+    0
+}
+
 fn tasks() -> &'static [Arc<dyn Task>] {
     static TASKS: OnceLock<Vec<Arc<dyn Task>>> = OnceLock::new();
     TASKS.get_or_init(|| {
