@@ -46,7 +46,6 @@ pub fn enable_test_tasks() {
     TEST_TASKS.store(true, Ordering::Release);
 }
 
-/// Every task, sorted by name; JS refers to a task by its index here.
 /// Gives the freed large blocks the allocator keeps for reuse back to the system (an environment has
 /// no job pending: `alloc.rs`).
 pub(crate) fn release_kept_blocks() {
@@ -58,11 +57,13 @@ pub(crate) fn release_kept_blocks() {
 #[napi(js_name = "keptLargeBlocks")]
 pub fn kept_large_blocks() -> u32 {
     #[cfg(feature = "mimalloc")]
-    return alloc::kept_blocks() as u32;
+    let kept = alloc::kept_blocks() as u32;
     #[cfg(not(feature = "mimalloc"))]
-    0
+    let kept = 0;
+    kept
 }
 
+/// Every task, sorted by name; JS refers to a task by its index here.
 fn tasks() -> &'static [Arc<dyn Task>] {
     static TASKS: OnceLock<Vec<Arc<dyn Task>>> = OnceLock::new();
     TASKS.get_or_init(|| {
@@ -248,9 +249,7 @@ unsafe extern "C" fn run(env: sys::napi_env, info: sys::napi_callback_info) -> s
 /// `runScript(pool, function, args, jobId, flags)`: `run` for JS task `function` (its index in the
 /// pool's JS task table), as `submitScript` with default options.
 unsafe extern "C" fn run_script(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
-    submit_raw(env, info, |env, pool, function, args, job_id, options, cancellable| {
-        submit_script_job(env, pool, function, args, job_id, options, cancellable)
-    })
+    submit_raw(env, info, submit_script_job)
 }
 
 /// The body of `run` and `runScript`: reads `(pool, task, args, jobId, flags)` and submits with
