@@ -12,10 +12,10 @@
 // to the pool's busy threads may wait for the scheduler's next turn, and with the yield the main
 // thread's event-loop delay p99 while the pool was saturated was 2.33-2.73 ms against 2.17-2.39 ms
 // without it (`node benchmark/run.js --only event-loop`); not yielding costs the pool's threads at
-// most the 50 µs window. Waits that find
-// nothing back off: after k polls in a row that saw no result (tasks longer than the window), the
-// next 2^k - 1 submits (k at most 8) do not poll, so long tasks cost at most 50 µs of polling now and
-// then, and a pool whose results come slowly costs almost nothing.
+// most the 50 µs window. Waits that find nothing back off: after k polls in a row that saw no result
+// (tasks longer than the window), the next 2^k - 1 submits (k at most 8) do not poll, so long tasks
+// cost at most 50 µs of polling now and then, and a pool whose results come slowly costs almost
+// nothing.
 
 const { setImmediate } = require('node:timers')
 
