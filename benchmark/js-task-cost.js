@@ -1,15 +1,16 @@
 'use strict'
 // What a JS task costs per call, on each side: CPU time of the main thread and of the pool's
-// Workers (read per thread from /proc, so Linux only) over a run of echo tasks, for native-pool's JS
-// tasks, the minimal postMessage pool and piscina, 2 Workers each, each in a child process of its own.
+// Workers (read per thread from /proc, so Linux only) over runs of tasks, for native-pool's JS tasks,
+// the minimal postMessage pool and piscina, 2 Workers each, each in a child process of its own.
 //
 //   node benchmark/js-task-cost.js [--tasks N]
 //
-// Three runs per system: a stream (at most 1,024 in flight, each answer issuing the next, as the
-// throughput row of `npm run bench`), one-at-a-time calls (each awaited before the next, as the
-// round-trip row), and 1 MiB Buffers in with a new 1 MiB Buffer out (8 in flight, as the 1 MiB row). The CPU includes everything the thread did meanwhile: our Workers' polling of the
-// queue before they go idle, V8's work on that thread, the kernel's time for it. Every answer is
-// checked.
+// Three runs per system: a stream of empty tasks (echo; at most 1,024 in flight, each answer issuing
+// the next, as the throughput row of `npm run bench`), one-at-a-time calls (each awaited before the
+// next, as the round-trip row), and 1 MiB Buffers in with a new 1 MiB Buffer out (bytesOut, 8 in
+// flight, as the 1 MiB row). The CPU includes everything the thread did meanwhile: our Workers' and
+// caller's polling before they sleep, V8's work on that thread, the kernel's time for it. Every
+// answer is checked.
 
 const fs = require('node:fs')
 const { fork } = require('node:child_process')
@@ -84,7 +85,7 @@ async function measure(name) {
   const tids = await workerTids(pool)
   const out = {}
   for (const [row, drive, n] of [['stream', stream, TASKS], ['one at a time', oneAtATime, TASKS / 10], ['1 MiB', bytes, BYTES]]) {
-    await drive(pool, n / 10) // warm-up
+    await drive(pool, Math.ceil(n / 10)) // warm-up
     const before = [threadCpu(process.pid), ...tids.map(threadCpu)]
     const t0 = performance.now()
     await drive(pool, n)
