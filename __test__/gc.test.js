@@ -3,8 +3,9 @@
 // counts only toward V8's external-memory limit, whose crossing starts a full mark-compact, unless V8
 // is given a look at its young generation (src/binding/js.rs, `young_gc_hint`). A caller that
 // receives 1 MiB results and drops them must see them freed by young-generation collections
-// (scavenges), not one mark-compact per ~70 MiB. Each check runs in a child process, whose heap holds
-// nothing else; the GCs are counted with perf_hooks' 'gc' entries.
+// (scavenges), not one mark-compact per ~70 MiB. And the large blocks those results free are kept for
+// the next results only while jobs are pending (src/binding/alloc.rs). Each check runs in a child
+// process, whose heap holds nothing else; the GCs are counted with perf_hooks' 'gc' entries.
 
 const { runNode } = require('./helpers')
 
