@@ -317,6 +317,12 @@ fn submit(pool: &ThreadPool, sink: &Arc<Outcomes>, ticket: u64) {
     }
 }
 
+/// `submit` on a thread of its own: a submitter running beside the model's other roles.
+fn submit_on_thread(pool: &Arc<ThreadPool>, sink: &Arc<Outcomes>, ticket: u64) -> thread::JoinHandle<()> {
+    let (pool, sink) = (pool.clone(), sink.clone());
+    thread::spawn(move || submit(&pool, &sink, ticket))
+}
+
 /// A Worker: its consumer, the `wake` calls it has not handled yet (each a `ScriptReady` event in its
 /// inbox), and the job it runs.
 struct Worker {
@@ -427,6 +433,22 @@ impl Owner {
     }
 }
 
+/// The owner's one turn on a thread of its own (`Owner::answer`, knowing of `attached` Workers):
+/// gives the owner back with the Workers it started and whether it answered a request.
+fn answer_on_thread(
+    pool: &Arc<ThreadPool>,
+    mut owner: Owner,
+    attached: usize,
+    hold: bool,
+) -> thread::JoinHandle<(Owner, Vec<Worker>, bool)> {
+    let pool = pool.clone();
+    thread::spawn(move || {
+        let mut started = Vec::new();
+        let answered = owner.answer(&pool, attached, &mut started, hold);
+        (owner, started, answered)
+    })
+}
+
 /// The event loops' later turns, once the model's threads have joined: each Worker handles its
 /// wake-ups and the owner each request, until nothing is left on its way.
 fn settle(pool: &ThreadPool, owner: &mut Owner, workers: &mut Vec<Worker>, hold: bool) {
@@ -456,10 +478,7 @@ fn a_job_submitted_while_the_only_consumer_goes_idle_and_retires_is_taken_once()
         let sink = Arc::new(Outcomes::default());
         let worker = Worker::attach(&pool);
         // A submitter queues one job.
-        let submitter = {
-            let (pool, sink) = (pool.clone(), sink.clone());
-            thread::spawn(move || submit(&pool, &sink, 1))
-        };
+        let submitter = submit_on_thread(&pool, &sink, 1);
         // The only Worker looks for work; finding none (it is then idle), its idle timer fires and
         // it retires if the pool lets it. A job it takes it finishes; what it does next is not this
         // model's question.
@@ -496,10 +515,7 @@ fn two_jobs_submitted_while_a_consumer_takes_each_get_a_consumer_of_their_own() 
         // Two submitters, another thread and this one. The later job may find the first request
         // unanswered (`start_requested`: it asks not), or the Worker still counted as polling though
         // it has just taken the earlier job (`script_backlog` 0: it asks not, and the Worker must).
-        let submitter = {
-            let (pool, sink) = (pool.clone(), sink.clone());
-            thread::spawn(move || submit(&pool, &sink, 2))
-        };
+        let submitter = submit_on_thread(&pool, &sink, 2);
         submit(&pool, &sink, 1);
         submitter.join().unwrap();
         let mut workers = vec![consumer.join().unwrap()];
@@ -512,23 +528,17 @@ fn two_jobs_submitted_while_a_consumer_takes_each_get_a_consumer_of_their_own() 
 fn a_job_submitted_while_the_owner_answers_a_request_is_counted_or_asks_again() {
     loom::model(|| {
         let pool = Arc::new(growing(2));
-        let mut owner = Owner::new(&pool);
+        let owner = Owner::new(&pool);
         let sink = Arc::new(Outcomes::default());
         // No Worker yet: the first job asks for one, and no job asks again until the owner answers.
         submit(&pool, &sink, 1);
         assert_eq!(owner.requests.load(Ordering::Acquire), 1);
         // The owner answers meanwhile, and its new Workers take (and hold) a job each at once.
-        let answering = {
-            let pool = pool.clone();
-            thread::spawn(move || {
-                let mut started = Vec::new();
-                assert!(owner.answer(&pool, 0, &mut started, true));
-                (owner, started)
-            })
-        };
+        let answering = answer_on_thread(&pool, owner, 0, true);
         // This thread submits a second job: counted by the answer, or it asks again.
         submit(&pool, &sink, 2);
-        let (mut owner, mut workers) = answering.join().unwrap();
+        let (mut owner, mut workers, answered) = answering.join().unwrap();
+        assert!(answered, "the owner's turn came after the first request");
         settle(&pool, &mut owner, &mut workers, true);
         assert_all_running(&mut workers, &sink, &[1, 2]);
     });
@@ -538,7 +548,7 @@ fn a_job_submitted_while_the_owner_answers_a_request_is_counted_or_asks_again() 
 fn a_consumer_retiring_while_the_owner_answers_and_a_job_comes_leaves_the_job_a_consumer() {
     loom::model(|| {
         let pool = Arc::new(growing(2));
-        let mut owner = Owner::new(&pool);
+        let owner = Owner::new(&pool);
         let sink = Arc::new(Outcomes::default());
         // Before the threads: a job with no Worker asks for one; a Worker (the one the binding starts
         // with the pool) takes it, finishes it, finds nothing more and is idle.
@@ -549,17 +559,11 @@ fn a_consumer_retiring_while_the_owner_answers_and_a_job_comes_leaves_the_job_a_
         let consumer = thread::spawn(move || worker.retire());
         // The owner answers the request meanwhile, counting idle Workers as free; it knows of the one
         // Worker, retiring or not.
-        let answering = {
-            let pool = pool.clone();
-            thread::spawn(move || {
-                let mut started = Vec::new();
-                assert!(owner.answer(&pool, 1, &mut started, false));
-                (owner, started)
-            })
-        };
+        let answering = answer_on_thread(&pool, owner, 1, false);
         // And this thread submits a second job: it wakes the idle Worker, or finds it gone and asks.
         submit(&pool, &sink, 2);
-        let (mut owner, mut workers) = answering.join().unwrap();
+        let (mut owner, mut workers, answered) = answering.join().unwrap();
+        assert!(answered, "the owner's turn came after the first request");
         workers.extend(consumer.join().unwrap());
         settle(&pool, &mut owner, &mut workers, false);
         sink.assert_each_once(&[1, 2]);
@@ -581,23 +585,12 @@ fn two_submitters_a_taking_consumer_and_the_answering_owner_leave_no_job_without
             worker
         });
         // The owner has one turn meanwhile: it answers a request if one was made by then.
-        let answering = {
-            let pool = pool.clone();
-            thread::spawn(move || {
-                let mut owner = owner;
-                let mut started = Vec::new();
-                owner.answer(&pool, 1, &mut started, true);
-                (owner, started)
-            })
-        };
+        let answering = answer_on_thread(&pool, owner, 1, true);
         // Two submitters, another thread and this one.
-        let submitter = {
-            let (pool, sink) = (pool.clone(), sink.clone());
-            thread::spawn(move || submit(&pool, &sink, 2))
-        };
+        let submitter = submit_on_thread(&pool, &sink, 2);
         submit(&pool, &sink, 1);
         submitter.join().unwrap();
-        let (mut owner, mut workers) = answering.join().unwrap();
+        let (mut owner, mut workers, _) = answering.join().unwrap();
         workers.push(consumer.join().unwrap());
         settle(&pool, &mut owner, &mut workers, true);
         assert_all_running(&mut workers, &sink, &[1, 2]);
