@@ -24,6 +24,11 @@ const POLL_MS = 0.05
 /** The back-off's cap: at most 2^8 - 1 submits skip polling after fruitless polls. */
 const MAX_MISSES = 8
 
+/** The settled count in a `waitState()` answer, whether or not jobs are pending. */
+function settledIn(state) {
+  return state >= 0 ? state : -state - 1
+}
+
 /**
  * A waiter for one JS environment. `waitState()` is the addon's: the count of jobs settled in this
  * environment, or that count negated minus one when none is pending. `now` (ms) and `schedule` are
@@ -40,7 +45,7 @@ function createWaiter({ waitState, now = () => performance.now(), schedule = set
   function poll() {
     const state = waitState()
     const pending = state >= 0
-    const settled = pending ? state : -state - 1
+    const settled = settledIn(state)
     const t = now()
     if (settled !== seen) {
       seen = settled
@@ -66,8 +71,7 @@ function createWaiter({ waitState, now = () => performance.now(), schedule = set
       }
       polling = true
       fruitful = false
-      const state = waitState()
-      seen = state >= 0 ? state : -state - 1
+      seen = settledIn(waitState())
       deadline = now() + POLL_MS
       schedule(poll)
     },
