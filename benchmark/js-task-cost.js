@@ -14,6 +14,7 @@
 
 const fs = require('node:fs')
 const { fork } = require('node:child_process')
+const { pump } = require('./lib/drive')
 
 const SYSTEMS = ['native-pool-js', 'postmessage', 'piscina']
 const argAt = process.argv.indexOf('--tasks')
@@ -38,20 +39,9 @@ async function workerTids(pool) {
   return [...seen]
 }
 
-async function stream(pool, n) {
-  let next = 0
-  let done = 0
-  await new Promise((resolve, reject) => {
-    const issue = () => {
-      const i = next++
-      pool.run('echo', i).then((v) => {
-        if (v !== i) return reject(new Error(`echo(${i}) gave ${v}`))
-        if (++done === n) return resolve()
-        if (next < n) issue()
-      }, reject)
-    }
-    for (let k = 0; k < Math.min(1024, n); k++) issue()
-  })
+/** At most 1,024 echo tasks in flight, each answer issuing the next. */
+function stream(pool, n) {
+  return pump(pool, 'echo', n, 1024, (i) => i, (v, i) => (v === i ? null : `gave ${v}`))
 }
 
 async function oneAtATime(pool, n) {
@@ -61,23 +51,14 @@ async function oneAtATime(pool, n) {
   }
 }
 
-/** 1 MiB Buffer in, a new 1 MiB Buffer out (`bytesOut`), at most `window` in flight; every answer checked. */
-async function bytes(pool, n, window = 8) {
-  const data = Buffer.alloc(1 << 20)
-  for (let i = 0; i < data.length; i += 4096) data[i] = i / 4096
-  let next = 0
-  let done = 0
-  await new Promise((resolve, reject) => {
-    const issue = () => {
-      next++
-      pool.run('bytesOut', { data }).then((out) => {
-        if (out.length !== data.length || out[4096 * 7] !== (~7 & 0xff)) return reject(new Error('bytesOut gave a wrong answer'))
-        if (++done === n) return resolve()
-        if (next < n) issue()
-      }, reject)
-    }
-    for (let k = 0; k < Math.min(window, n); k++) issue()
-  })
+// 1 MiB in with a distinct byte at each 4 KiB block's start, for bytesOut's answer to be checked.
+const BYTES_IN = Buffer.alloc(1 << 20)
+for (let i = 0; i < BYTES_IN.length; i += 4096) BYTES_IN[i] = i / 4096
+
+/** 1 MiB Buffer in, a new 1 MiB Buffer out (`bytesOut`, which complements each block), 8 in flight. */
+function bytes(pool, n) {
+  const check = (out) => (out.length === BYTES_IN.length && out[4096 * 7] === (~7 & 0xff) ? null : 'a wrong answer')
+  return pump(pool, 'bytesOut', n, 8, () => ({ data: BYTES_IN }), check)
 }
 
 async function measure(name) {

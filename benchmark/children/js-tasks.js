@@ -24,7 +24,7 @@ const path = require('node:path')
 const { monitorEventLoopDelay } = require('node:perf_hooks')
 const { main } = require('./common')
 const { now, msSince } = require('../lib/clock')
-const { roundTrips, saturate } = require('../lib/drive')
+const { pump, roundTrips, saturate } = require('../lib/drive')
 const { latencySummary } = require('../lib/stats')
 const { fibIter } = require('../workloads/data')
 const W = require('../workloads/js-tasks')
@@ -54,33 +54,6 @@ function rssNow() {
     m.file = kb('RssFile')
   } catch {}
   return m
-}
-
-/** Runs `count` tasks, at most `window` in flight, each answer checked and dropped; resolves with the ms taken. */
-function pump(inst, task, count, window, argsOf, check) {
-  return new Promise((resolve, reject) => {
-    let issued = 0
-    let done = 0
-    let failed = false
-    const t0 = now()
-    const fail = (err) => {
-      if (!failed) {
-        failed = true
-        reject(err)
-      }
-    }
-    const issue = () => {
-      const i = issued++
-      inst.run(task, argsOf(i)).then((value) => {
-        if (failed) return
-        const wrong = check(value, i)
-        if (wrong) return fail(new Error(`${task} #${i}: ${wrong}`))
-        if (++done === count) resolve(msSince(t0))
-        else if (issued < count) issue()
-      }, fail)
-    }
-    for (let k = 0; k < Math.min(window, count); k++) issue()
-  })
 }
 
 /** Creates the pool; resolves once every thread has answered, with the ms taken and the answers checked. */

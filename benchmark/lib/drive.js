@@ -1,6 +1,7 @@
 'use strict'
-// How work is pushed through a system: a batch with a bounded number in flight, one-at-a-time round
-// trips, and a saturating load that runs until it is stopped.
+// How work is pushed through a system: a batch with a bounded number in flight (keeping the results,
+// or checking and dropping each), one-at-a-time round trips, and a saturating load that runs until it
+// is stopped.
 
 const { now, msSince, usSince } = require('./clock')
 
@@ -40,6 +41,33 @@ function runBatch(inst, task, inputs, window = Infinity) {
     }
     const first = Math.min(window, count)
     for (let k = 0; k < first; k++) issue()
+  })
+}
+
+/** Runs `count` tasks, at most `window` in flight, each answer checked and dropped; resolves with the ms taken. */
+function pump(inst, task, count, window, argsOf, check) {
+  return new Promise((resolve, reject) => {
+    let issued = 0
+    let done = 0
+    let failed = false
+    const t0 = now()
+    const fail = (err) => {
+      if (!failed) {
+        failed = true
+        reject(err)
+      }
+    }
+    const issue = () => {
+      const i = issued++
+      inst.run(task, argsOf(i)).then((value) => {
+        if (failed) return
+        const wrong = check(value, i)
+        if (wrong) return fail(new Error(`${task} #${i}: ${wrong}`))
+        if (++done === count) resolve(msSince(t0))
+        else if (issued < count) issue()
+      }, fail)
+    }
+    for (let k = 0; k < Math.min(window, count); k++) issue()
   })
 }
 
@@ -106,4 +134,4 @@ function saturate(inst, task, args, { inFlight, check, yieldBetween = false }) {
   }
 }
 
-module.exports = { runBatch, roundTrips, saturate }
+module.exports = { runBatch, pump, roundTrips, saturate }
